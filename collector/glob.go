@@ -1,0 +1,163 @@
+package collector
+
+import (
+	"errors"
+	"path"
+	"strings"
+
+	"github.com/go-zookeeper/zk"
+
+	"github.com/zk-monitor/zk_monitor/config"
+)
+
+// Glob patterns such as /services/*/instances are expanded under watches:
+// every znode that matches a prefix of the pattern is listed with a child
+// watch, and the znodes that match the whole pattern become monitored
+// paths while they exist.
+
+// dirKeyPrefix marks keys of the work queue that name a glob directory
+// rather than a monitored path; it cannot start a znode path.
+const dirKeyPrefix = "\x00"
+
+func dirKey(pattern, dir string) string { return dirKeyPrefix + pattern + dirKeyPrefix + dir }
+
+func isDirKey(key string) bool { return strings.HasPrefix(key, dirKeyPrefix) }
+
+func dirPath(key string) string { return key[strings.LastIndex(key, dirKeyPrefix)+1:] }
+
+func splitPath(p string) []string {
+	if p == "/" {
+		return nil
+	}
+	return strings.Split(p[1:], "/")
+}
+
+func segments(p string) int { return len(splitPath(p)) }
+
+func joinPath(dir, child string) string {
+	if dir == "/" {
+		return "/" + child
+	}
+	return dir + "/" + child
+}
+
+// globRoot is the longest prefix of pattern without wildcards.
+func globRoot(pattern string) string {
+	root := "/"
+	for _, seg := range splitPath(pattern) {
+		if strings.ContainsAny(seg, "*?[\\") {
+			break
+		}
+		root = joinPath(root, seg)
+	}
+	return root
+}
+
+func withPath(spec config.PathSpec, p string) config.PathSpec {
+	spec.Path = p
+	return spec
+}
+
+// readDir lists a glob directory and updates what it matches.
+func (w *Watcher) readDir(key string, epoch uint64) {
+	w.mu.RLock()
+	d := w.dirs[key]
+	w.mu.RUnlock()
+	if d == nil {
+		return
+	}
+	dir := dirPath(key)
+	children, _, err := w.zk.ChildrenW(dir)
+	if errors.Is(err, zk.ErrNoNode) {
+		var exists bool
+		exists, _, err = w.zk.ExistsW(dir)
+		if err == nil && exists {
+			w.mu.Lock()
+			w.markDirtyLocked(key)
+			w.mu.Unlock()
+			return
+		}
+		children = nil
+	}
+	if err != nil {
+		if !connectionError(err) {
+			w.logger.Log("level", "warn", "msg", "listing glob directory failed", "path", dir, "pattern", d.pattern.Path, "err", err)
+		}
+		return
+	}
+	segs := splitPath(d.pattern.Path)
+	matches := map[string]bool{}
+	for _, c := range children {
+		if ok, _ := path.Match(segs[d.depth], c); ok {
+			matches[joinPath(dir, c)] = true
+		}
+	}
+	last := d.depth == len(segs)-1
+
+	var removedPaths []string
+	w.mu.Lock()
+	if epoch != w.epoch || w.dirs[key] != d {
+		w.mu.Unlock()
+		return
+	}
+	for m := range d.matches {
+		if !matches[m] {
+			removedPaths = append(removedPaths, w.dropMatchLocked(d.pattern, m, d.depth+1, last)...)
+		}
+	}
+	for m := range matches {
+		if d.matches[m] {
+			continue
+		}
+		if last {
+			if _, literal := w.specs[m]; literal {
+				continue // an exact entry in the file wins over a pattern
+			}
+			spec := withPath(d.pattern, m)
+			w.specs[m] = spec
+			w.states[m] = w.initialState(spec, d.pattern.Path)
+			w.sorted = nil
+			w.markDirtyLocked(m)
+		} else {
+			sub := dirKey(d.pattern.Path, m)
+			w.dirs[sub] = &globDir{pattern: d.pattern, depth: d.depth + 1, matches: map[string]bool{}}
+			w.markDirtyLocked(sub)
+		}
+	}
+	d.matches = matches
+	w.checkSyncedLocked()
+	w.mu.Unlock()
+	if w.listener != nil {
+		for _, p := range removedPaths {
+			w.listener.Remove(p)
+		}
+	}
+	w.signal()
+}
+
+// dropMatchLocked forgets a match that disappeared, and everything below it
+// that the same pattern matched.
+func (w *Watcher) dropMatchLocked(pattern config.PathSpec, m string, depth int, last bool) []string {
+	if last {
+		st, ok := w.states[m]
+		if !ok || st.Pattern != pattern.Path {
+			return nil
+		}
+		delete(w.states, m)
+		delete(w.specs, m)
+		w.sorted = nil
+		return []string{m}
+	}
+	sub := dirKey(pattern.Path, m)
+	d := w.dirs[sub]
+	delete(w.dirs, sub)
+	if d == nil {
+		return nil
+	}
+	var removed []string
+	subLast := depth == segments(pattern.Path)-1
+	for child := range d.matches {
+		removed = append(removed, w.dropMatchLocked(pattern, child, depth+1, subLast)...)
+	}
+	return removed
+}

@@ -1,0 +1,550 @@
+// Package collector keeps an event-driven picture of the configured znodes
+// and exports it to Prometheus.
+//
+// The Watcher reads each configured path once, leaves ZooKeeper watches on
+// it and re-reads only what a watch notification names, so a scrape never
+// talks to ZooKeeper: the Collector and the status page read the Watcher's
+// cached snapshot. When the connection is lost, every path is marked stale
+// (its compliance becomes Unknown) until it has been read again in the new
+// connection; nothing is reported as changed that was not observed.
+package collector
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+	"github.com/go-zookeeper/zk"
+
+	"github.com/zk-monitor/zk_monitor/compliance"
+	"github.com/zk-monitor/zk_monitor/config"
+	"github.com/zk-monitor/zk_monitor/zkclient"
+)
+
+// ZooKeeper is what the Watcher needs of a connection; *zkclient.Client
+// implements it.
+type ZooKeeper interface {
+	ChildrenW(path string) ([]string, *zk.Stat, error)
+	ExistsW(path string) (bool, *zk.Stat, error)
+	GetW(path string) ([]byte, *zk.Stat, error)
+	Subscribe(func(zkclient.Event))
+	Connected() bool
+}
+
+// Listener is told about every path whose compliance result may have
+// changed, and about paths that are no longer monitored. It is called from
+// the Watcher's goroutines and must not block.
+type Listener interface {
+	Update(spec config.PathSpec, result compliance.Result)
+	Remove(path string)
+}
+
+// PathState is an immutable view of one monitored path.
+type PathState struct {
+	Spec        config.PathSpec
+	Observation compliance.Observation
+	Result      compliance.Result
+	// LastChange is when the observed children, existence or data last
+	// changed (zero until the first read).
+	LastChange time.Time
+	// Pattern is the glob this path was matched by, or "".
+	Pattern string
+}
+
+// Options configure a Watcher.
+type Options struct {
+	// Concurrency is how many reads may be in flight at once.
+	Concurrency int
+	// RetryInterval is how long to wait before re-reading a path whose
+	// read failed while connected.
+	RetryInterval time.Duration
+	Logger        log.Logger
+	Now           func() time.Time
+}
+
+// Watcher maintains the state of the configured paths.
+type Watcher struct {
+	zk       ZooKeeper
+	logger   log.Logger
+	opts     Options
+	listener Listener
+
+	mu        sync.RWMutex
+	specs     map[string]config.PathSpec // concrete path -> spec
+	globs     []config.PathSpec
+	dirs      map[string]*globDir // intermediate nodes watched for glob expansion
+	states    map[string]*PathState
+	sorted    []string // cached sorted keys of states; nil when stale
+	inFlight  map[string]bool
+	dirty     map[string]bool
+	queue     []string
+	epoch     uint64 // bumped whenever the connection is lost or re-established
+	connected bool
+	synced    bool
+	syncedCh  chan struct{}
+
+	wake chan struct{}
+}
+
+// globDir is an intermediate znode whose children are matched against the
+// next segment of a glob pattern.
+type globDir struct {
+	pattern config.PathSpec
+	depth   int // number of pattern segments this node matches
+	matches map[string]bool
+}
+
+// NewWatcher returns a Watcher for cfg; listener may be nil.
+func NewWatcher(conn ZooKeeper, cfg *config.Config, listener Listener, opts Options) *Watcher {
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 16
+	}
+	if opts.RetryInterval <= 0 {
+		opts.RetryInterval = 5 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = log.NewNopLogger()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	w := &Watcher{
+		zk:       conn,
+		logger:   opts.Logger,
+		opts:     opts,
+		listener: listener,
+		specs:    map[string]config.PathSpec{},
+		dirs:     map[string]*globDir{},
+		states:   map[string]*PathState{},
+		inFlight: map[string]bool{},
+		dirty:    map[string]bool{},
+		syncedCh: make(chan struct{}),
+		wake:     make(chan struct{}, 1),
+	}
+	w.applyConfig(cfg)
+	conn.Subscribe(w.onEvent)
+	w.connected = conn.Connected()
+	return w
+}
+
+// Run reads and watches paths until ctx is done.
+func (w *Watcher) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	for i := 0; i < w.opts.Concurrency; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w.work(ctx)
+		}()
+	}
+	if w.zk.Connected() {
+		w.resync()
+	}
+	wg.Wait()
+	return nil
+}
+
+// Synced is closed once every path has been read at least once.
+func (w *Watcher) Synced() <-chan struct{} { return w.syncedCh }
+
+// Connected reports whether the Watcher currently has a ZooKeeper session.
+func (w *Watcher) Connected() bool {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	return w.connected
+}
+
+// Snapshot returns the state of every monitored path, sorted by path. The
+// states are shared and must not be modified.
+func (w *Watcher) Snapshot() []*PathState {
+	w.mu.RLock()
+	sorted := w.sorted
+	w.mu.RUnlock()
+	if sorted == nil {
+		w.mu.Lock()
+		if w.sorted == nil {
+			w.sorted = make([]string, 0, len(w.states))
+			for p := range w.states {
+				w.sorted = append(w.sorted, p)
+			}
+			sort.Strings(w.sorted)
+		}
+		sorted = w.sorted
+		w.mu.Unlock()
+	}
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	out := make([]*PathState, 0, len(sorted))
+	for _, p := range sorted {
+		if st, ok := w.states[p]; ok {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+// SetConfig swaps in a new configuration. Paths whose spec did not change
+// keep their state (and any alert); removed paths are reported to the
+// listener; new or changed paths are read.
+func (w *Watcher) SetConfig(cfg *config.Config) {
+	removed, changed := w.applyConfig(cfg)
+	if w.listener != nil {
+		for _, p := range removed {
+			w.listener.Remove(p)
+		}
+	}
+	w.notify(changed)
+	w.signal()
+}
+
+// applyConfig installs cfg and returns the concrete paths that stopped
+// being monitored and the states whose spec changed.
+func (w *Watcher) applyConfig(cfg *config.Config) (removed []string, changed []*PathState) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.specs = map[string]config.PathSpec{}
+	w.globs = nil
+	for _, spec := range cfg.Paths {
+		if spec.IsGlob() {
+			w.globs = append(w.globs, spec)
+			continue
+		}
+		w.specs[spec.Path] = spec
+	}
+	// A glob whose spec did not change keeps its expansion and its matches'
+	// state; a new or changed one is expanded from its root again.
+	oldDirs := w.dirs
+	w.dirs = map[string]*globDir{}
+	keptGlobs := map[string]bool{}
+	for _, g := range w.globs {
+		rootKey := dirKey(g.Path, globRoot(g.Path))
+		if old := oldDirs[rootKey]; old != nil && old.pattern.Equal(g) {
+			keptGlobs[g.Path] = true
+			for key, d := range oldDirs {
+				if strings.HasPrefix(key, dirKeyPrefix+g.Path+dirKeyPrefix) {
+					w.dirs[key] = d
+				}
+			}
+			continue
+		}
+		w.dirs[rootKey] = &globDir{pattern: g, depth: segments(globRoot(g.Path)), matches: map[string]bool{}}
+		w.markDirtyLocked(rootKey)
+	}
+	for p, st := range w.states {
+		spec, isLiteral := w.specs[p]
+		switch {
+		case isLiteral:
+			if st.Pattern == "" && spec.Equal(st.Spec) {
+				continue
+			}
+			next := *st
+			next.Spec, next.Pattern = spec, ""
+			next.Result = compliance.Evaluate(spec, next.Observation)
+			w.states[p] = &next
+			changed = append(changed, &next)
+			// New checks may need data that was not fetched: read again.
+			w.markDirtyLocked(p)
+		case st.Pattern != "" && keptGlobs[st.Pattern]:
+			w.specs[p] = st.Spec
+		default:
+			delete(w.states, p)
+			w.sorted = nil
+			removed = append(removed, p)
+		}
+	}
+	for p, spec := range w.specs {
+		if _, ok := w.states[p]; !ok {
+			w.states[p] = w.initialState(spec, "")
+			w.sorted = nil
+			w.markDirtyLocked(p)
+		}
+	}
+	w.checkSyncedLocked()
+	return removed, changed
+}
+
+func (w *Watcher) initialState(spec config.PathSpec, pattern string) *PathState {
+	obs := compliance.Observation{Stale: !w.connected}
+	return &PathState{Spec: spec, Observation: obs, Result: compliance.Evaluate(spec, obs), Pattern: pattern}
+}
+
+// onEvent runs on the client's dispatch goroutine: record and wake only.
+func (w *Watcher) onEvent(ev zkclient.Event) {
+	switch ev.Kind {
+	case zkclient.SessionUp:
+		w.mu.Lock()
+		w.connected = true
+		w.epoch++
+		w.mu.Unlock()
+		w.resync()
+	case zkclient.SessionDown, zkclient.SessionExpired:
+		w.markAllStale()
+	case zkclient.NodeChanged:
+		w.mu.Lock()
+		if _, ok := w.states[ev.Path]; ok {
+			w.markDirtyLocked(ev.Path)
+		}
+		for key, d := range w.dirs {
+			if dirPath(key) == ev.Path && d != nil {
+				w.markDirtyLocked(key)
+			}
+		}
+		w.mu.Unlock()
+		w.signal()
+	}
+}
+
+// resync re-reads everything: after a reconnect the library may have failed
+// to restore the watches, and after an expiry they are gone.
+func (w *Watcher) resync() {
+	w.mu.Lock()
+	for p := range w.states {
+		w.markDirtyLocked(p)
+	}
+	for key := range w.dirs {
+		w.markDirtyLocked(key)
+	}
+	w.mu.Unlock()
+	w.signal()
+}
+
+func (w *Watcher) markAllStale() {
+	var changed []*PathState
+	w.mu.Lock()
+	w.connected = false
+	w.epoch++
+	for p, st := range w.states {
+		if st.Observation.Stale {
+			continue
+		}
+		next := *st
+		next.Observation.Stale = true
+		next.Result = compliance.Evaluate(next.Spec, next.Observation)
+		w.states[p] = &next
+		changed = append(changed, &next)
+	}
+	w.mu.Unlock()
+	w.notify(changed)
+}
+
+func (w *Watcher) notify(states []*PathState) {
+	if w.listener == nil {
+		return
+	}
+	for _, st := range states {
+		w.listener.Update(st.Spec, st.Result)
+	}
+}
+
+func (w *Watcher) markDirtyLocked(key string) {
+	if w.dirty[key] {
+		return
+	}
+	w.dirty[key] = true
+	if !w.inFlight[key] {
+		w.queue = append(w.queue, key)
+	}
+}
+
+func (w *Watcher) signal() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// next takes a dirty key that no other worker is reading.
+func (w *Watcher) next() (string, uint64, bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.connected {
+		return "", 0, false
+	}
+	for len(w.queue) > 0 {
+		key := w.queue[0]
+		w.queue = w.queue[1:]
+		if !w.dirty[key] || w.inFlight[key] {
+			continue
+		}
+		delete(w.dirty, key)
+		w.inFlight[key] = true
+		if len(w.queue) > 0 {
+			// Let another worker pick up the rest.
+			select {
+			case w.wake <- struct{}{}:
+			default:
+			}
+		}
+		return key, w.epoch, true
+	}
+	w.queue = nil
+	return "", 0, false
+}
+
+func (w *Watcher) done(key string) {
+	w.mu.Lock()
+	delete(w.inFlight, key)
+	if w.dirty[key] {
+		w.queue = append(w.queue, key)
+	}
+	w.mu.Unlock()
+	w.signal()
+}
+
+func (w *Watcher) work(ctx context.Context) {
+	for {
+		key, epoch, ok := w.next()
+		if !ok {
+			select {
+			case <-ctx.Done():
+				return
+			case <-w.wake:
+				continue
+			}
+		}
+		if isDirKey(key) {
+			w.readDir(key, epoch)
+		} else {
+			w.readPath(ctx, key, epoch)
+		}
+		w.done(key)
+	}
+}
+
+// connectionError reports errors after which the path is re-read on the
+// next session rather than retried now.
+func connectionError(err error) bool {
+	return errors.Is(err, zk.ErrConnectionClosed) || errors.Is(err, zk.ErrNoServer) ||
+		errors.Is(err, zk.ErrClosing) || errors.Is(err, zk.ErrSessionExpired) || errors.Is(err, zk.ErrSessionMoved)
+}
+
+// readPath reads one path and leaves watches on it: a child watch when it
+// exists (also fires on its deletion), an exists watch when it does not, a
+// data watch when the spec checks data.
+func (w *Watcher) readPath(ctx context.Context, p string, epoch uint64) {
+	w.mu.RLock()
+	st, ok := w.states[p]
+	w.mu.RUnlock()
+	if !ok {
+		return
+	}
+	obs := compliance.Observation{Known: true}
+	children, _, err := w.zk.ChildrenW(p)
+	switch {
+	case errors.Is(err, zk.ErrNoNode):
+		exists, _, err := w.zk.ExistsW(p)
+		if err != nil {
+			w.readFailed(ctx, p, epoch, err)
+			return
+		}
+		if exists {
+			// Created between the two requests: read it again.
+			w.mu.Lock()
+			w.markDirtyLocked(p)
+			w.mu.Unlock()
+			return
+		}
+	case err != nil:
+		w.readFailed(ctx, p, epoch, err)
+		return
+	default:
+		obs.Exists = true
+		obs.Children = len(children)
+		if st.Spec.Data != nil {
+			data, _, err := w.zk.GetW(p)
+			switch {
+			case errors.Is(err, zk.ErrNoNode):
+				obs.Exists, obs.Children = false, 0
+			case err != nil:
+				w.readFailed(ctx, p, epoch, err)
+				return
+			default:
+				obs.Data = data
+			}
+		}
+	}
+	w.store(p, epoch, obs)
+}
+
+func (w *Watcher) readFailed(ctx context.Context, p string, epoch uint64, err error) {
+	if connectionError(err) {
+		// SessionUp re-reads it.
+		return
+	}
+	level.Warn(w.logger).Log("msg", "reading znode failed", "path", p, "err", err)
+	w.store(p, epoch, compliance.Observation{ReadError: readErrorMessage(err)})
+	w.retryLater(ctx, p)
+}
+
+func readErrorMessage(err error) string {
+	if errors.Is(err, zk.ErrNoAuth) {
+		return "not authorized (check --zookeeper_user and the znode's ACL)"
+	}
+	return strings.TrimPrefix(err.Error(), "zk: ")
+}
+
+func (w *Watcher) retryLater(ctx context.Context, key string) {
+	go func() {
+		t := time.NewTimer(w.opts.RetryInterval)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+		case <-t.C:
+			w.mu.Lock()
+			if _, ok := w.states[key]; ok || w.dirs[key] != nil {
+				w.markDirtyLocked(key)
+			}
+			w.mu.Unlock()
+			w.signal()
+		}
+	}()
+}
+
+// store publishes a new observation of p if it was made in the current
+// connection epoch; a read that raced with a disconnect is dropped (the
+// path is re-read after the reconnect).
+func (w *Watcher) store(p string, epoch uint64, obs compliance.Observation) {
+	w.mu.Lock()
+	st, ok := w.states[p]
+	if !ok || epoch != w.epoch {
+		w.mu.Unlock()
+		return
+	}
+	next := *st
+	prev := st.Observation
+	next.Observation = obs
+	if !prev.Known || prev.Exists != obs.Exists || prev.Children != obs.Children || string(prev.Data) != string(obs.Data) {
+		next.LastChange = w.opts.Now()
+	}
+	next.Result = compliance.Evaluate(next.Spec, obs)
+	changed := next.Result != st.Result || prev.Stale
+	w.states[p] = &next
+	w.checkSyncedLocked()
+	w.mu.Unlock()
+	if changed || !prev.Known {
+		w.notify([]*PathState{&next})
+	}
+}
+
+func (w *Watcher) checkSyncedLocked() {
+	if w.synced {
+		return
+	}
+	for key := range w.dirs {
+		if w.dirty[key] || w.inFlight[key] {
+			return
+		}
+	}
+	for _, st := range w.states {
+		if !st.Observation.Known && st.Observation.ReadError == "" {
+			return
+		}
+	}
+	w.synced = true
+	close(w.syncedCh)
+}

@@ -1,0 +1,225 @@
+package compliance
+
+import (
+	"regexp"
+	"testing"
+
+	"github.com/zk-monitor/zk_monitor/config"
+)
+
+func intp(i int) *int    { return &i }
+func boolp(b bool) *bool { return &b }
+
+// seen is an observation of a path that exists, read and fresh.
+func seen(children int) Observation {
+	return Observation{Known: true, Exists: true, Children: children}
+}
+
+// missing is a fresh observation of a path that does not exist.
+var missing = Observation{Known: true}
+
+func withData(data string) Observation {
+	o := seen(0)
+	o.Data = []byte(data)
+	return o
+}
+
+func regexCheck(re string) *config.DataCheck {
+	return &config.DataCheck{Regex: regexp.MustCompile(re)}
+}
+
+func jsonCheck(field, equals string) *config.DataCheck {
+	return &config.DataCheck{JSONField: field, Equals: equals}
+}
+
+func TestEvaluate(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		spec config.PathSpec
+		obs  Observation
+		want Result
+	}{
+		// The original README's example: /status showed exactly these.
+		{"readme min_0 with 0 children", config.PathSpec{Path: "/services/foo/min_0", MinChildren: intp(0)}, seen(0),
+			Result{OK, "All checks pass."}},
+		{"readme min_1 with 0 children", config.PathSpec{Path: "/services/foo/min_1", MinChildren: intp(1)}, seen(0),
+			Result{Error, "Found children (0) less than minimum (1)"}},
+		{"readme min_3 with 2 children", config.PathSpec{Path: "/services/foo/min_3", MinChildren: intp(3)}, seen(2),
+			Result{Error, "Found children (2) less than minimum (3)"}},
+
+		{"min met exactly", config.PathSpec{MinChildren: intp(3)}, seen(3), Result{OK, "All checks pass."}},
+		{"missing path counts as no children", config.PathSpec{MinChildren: intp(1)}, missing,
+			Result{Error, "Found children (0) less than minimum (1)"}},
+		{"missing path ignores stray child count", config.PathSpec{MinChildren: intp(1)}, Observation{Known: true, Children: 5},
+			Result{Error, "Found children (0) less than minimum (1)"}},
+		{"missing path meets min 0", config.PathSpec{MinChildren: intp(0)}, missing, Result{OK, "All checks pass."}},
+		{"max exceeded", config.PathSpec{MaxChildren: intp(2)}, seen(3),
+			Result{Error, "Found children (3) more than maximum (2)"}},
+		{"max met exactly", config.PathSpec{MaxChildren: intp(2)}, seen(2), Result{OK, "All checks pass."}},
+		{"max on missing path", config.PathSpec{MaxChildren: intp(0)}, missing, Result{OK, "All checks pass."}},
+		{"min and max both pass", config.PathSpec{MinChildren: intp(1), MaxChildren: intp(3)}, seen(2),
+			Result{OK, "All checks pass."}},
+
+		{"exists true, present", config.PathSpec{Exists: boolp(true)}, seen(0), Result{OK, "All checks pass."}},
+		{"exists true, missing", config.PathSpec{Exists: boolp(true)}, missing, Result{Error, "Path does not exist"}},
+		{"exists false, missing", config.PathSpec{Exists: boolp(false)}, missing, Result{OK, "All checks pass."}},
+		{"exists false, present", config.PathSpec{Exists: boolp(false)}, seen(0),
+			Result{Error, "Path exists but should not"}},
+
+		{"regex matches", config.PathSpec{Data: regexCheck(`^leader=\d+$`)}, withData("leader=3"),
+			Result{OK, "All checks pass."}},
+		{"regex is unanchored", config.PathSpec{Data: regexCheck(`ok`)}, withData("status: ok\n"),
+			Result{OK, "All checks pass."}},
+		{"regex mismatch", config.PathSpec{Data: regexCheck(`^leader=\d+$`)}, withData("leader=none"),
+			Result{Error, `Data does not match regex /^leader=\d+$/`}},
+		{"regex on empty data", config.PathSpec{Data: regexCheck(`.`)}, withData(""),
+			Result{Error, "Data does not match regex /./"}},
+
+		{"json string equal", config.PathSpec{Data: jsonCheck("state", "up")}, withData(`{"state":"up"}`),
+			Result{OK, "All checks pass."}},
+		{"json nested field", config.PathSpec{Data: jsonCheck("a.b", "x")}, withData(`{"a":{"b":"x"}}`),
+			Result{OK, "All checks pass."}},
+		{"json array index", config.PathSpec{Data: jsonCheck("hosts.1.port", "2181")}, withData(`{"hosts":[{"port":1},{"port":2181}]}`),
+			Result{OK, "All checks pass."}},
+		{"json number as written", config.PathSpec{Data: jsonCheck("v", "1.50")}, withData(`{"v": 1.50}`),
+			Result{OK, "All checks pass."}},
+		{"json bool", config.PathSpec{Data: jsonCheck("on", "true")}, withData(`{"on": true}`),
+			Result{OK, "All checks pass."}},
+		{"json null", config.PathSpec{Data: jsonCheck("x", "null")}, withData(`{"x": null}`),
+			Result{OK, "All checks pass."}},
+		{"json object compact", config.PathSpec{Data: jsonCheck("o", `{"a":1,"b":"<&>"}`)}, withData(`{"o": {"b": "<&>", "a": 1}}`),
+			Result{OK, "All checks pass."}},
+		{"json string mismatch", config.PathSpec{Data: jsonCheck("state", "up")}, withData(`{"state":"down"}`),
+			Result{Error, `Data field state is "down", expected "up"`}},
+		{"json number mismatch", config.PathSpec{Data: jsonCheck("n", "3")}, withData(`{"n": 30}`),
+			Result{Error, `Data field n is "30", expected "3"`}},
+		{"json string is not the number", config.PathSpec{Data: jsonCheck("n", "3")}, withData(`{"n": "3 "}`),
+			Result{Error, `Data field n is "3 ", expected "3"`}},
+		{"json long value cut", config.PathSpec{Data: jsonCheck("s", "x")}, withData(`{"s":"0123456789012345678901234567890123456789012345678901234567890123456789"}`),
+			Result{Error, `Data field s is "0123456789012345678901234567890123456789012345678901234567890123"..., expected "x"`}},
+		{"json field missing", config.PathSpec{Data: jsonCheck("a.c", "x")}, withData(`{"a":{"b":"x"}}`),
+			Result{Error, "Data has no field a.c"}},
+		{"json field through a scalar", config.PathSpec{Data: jsonCheck("a.b", "x")}, withData(`{"a":"x"}`),
+			Result{Error, "Data has no field a.b"}},
+		{"json index out of range", config.PathSpec{Data: jsonCheck("a.5", "x")}, withData(`{"a":[1]}`),
+			Result{Error, "Data has no field a.5"}},
+		{"not json", config.PathSpec{Data: jsonCheck("a", "x")}, withData(`leader=3`),
+			Result{Error, "Data is not JSON: invalid character 'l' looking for beginning of value"}},
+		{"empty data is not json", config.PathSpec{Data: jsonCheck("a", "x")}, withData(``),
+			Result{Error, "Data is not JSON: no data"}},
+		{"trailing data is not json", config.PathSpec{Data: jsonCheck("a", "x")}, withData(`{"a":"x"} {}`),
+			Result{Error, "Data is not JSON: unexpected data after the top-level value"}},
+		{"truncated json", config.PathSpec{Data: jsonCheck("a", "x")}, withData(`{"a":`),
+			Result{Error, "Data is not JSON: unexpected EOF"}},
+		{"data check on missing path", config.PathSpec{Data: regexCheck(`x`)}, missing,
+			Result{Error, "Path does not exist"}},
+		{"data and exists on missing path say it once", config.PathSpec{Exists: boolp(true), Data: regexCheck(`x`)}, missing,
+			Result{Error, "Path does not exist"}},
+
+		{"several failures in order", config.PathSpec{MinChildren: intp(1), Exists: boolp(true), Data: jsonCheck("a", "x")}, missing,
+			Result{Error, "Found children (0) less than minimum (1); Path does not exist"}},
+		{"max, exists and data in order", config.PathSpec{MaxChildren: intp(1), Exists: boolp(false), Data: regexCheck(`^y$`)},
+			Observation{Known: true, Exists: true, Children: 4, Data: []byte("x")},
+			Result{Error, "Found children (4) more than maximum (1); Path exists but should not; Data does not match regex /^y$/"}},
+		{"contradictory min and max", config.PathSpec{MinChildren: intp(5), MaxChildren: intp(1)}, seen(3),
+			Result{Error, "Found children (3) less than minimum (5); Found children (3) more than maximum (1)"}},
+
+		{"no checks", config.PathSpec{Path: "/x"}, seen(3),
+			Result{Unknown, "No information is available about this path."}},
+		{"no checks wins over read error", config.PathSpec{Alerter: config.Alerter{Email: []string{"a@b"}}}, Observation{ReadError: "not authenticated"},
+			Result{Unknown, "No information is available about this path."}},
+		{"read error", config.PathSpec{MinChildren: intp(1)}, Observation{Known: true, Exists: true, Children: 4, ReadError: "not authenticated"},
+			Result{Unknown, "Cannot read path: not authenticated"}},
+		{"read error wins over never read", config.PathSpec{MinChildren: intp(1)}, Observation{ReadError: "no auth"},
+			Result{Unknown, "Cannot read path: no auth"}},
+		{"never read", config.PathSpec{MinChildren: intp(1)}, Observation{},
+			Result{Unknown, "No data has been read from ZooKeeper for this path yet."}},
+		{"never read wins over stale", config.PathSpec{MinChildren: intp(1)}, Observation{Stale: true},
+			Result{Unknown, "No data has been read from ZooKeeper for this path yet."}},
+		{"stale failing", config.PathSpec{MinChildren: intp(3)}, Observation{Known: true, Stale: true, Exists: true, Children: 2},
+			Result{Unknown, "ZooKeeper connection lost; last known: Found children (2) less than minimum (3)"}},
+		{"stale passing", config.PathSpec{MinChildren: intp(0)}, Observation{Known: true, Stale: true, Exists: true},
+			Result{Unknown, "ZooKeeper connection lost; last known: All checks pass."}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := Evaluate(tc.spec, tc.obs)
+			if got != tc.want {
+				t.Errorf("Evaluate() = {%v, %q}, want {%v, %q}", got.State, got.Message, tc.want.State, tc.want.Message)
+			}
+		})
+	}
+}
+
+// TestEvaluateLegacyConfig runs the original README's example file through
+// the config loader and Evaluate, with the child counts its /status shows.
+func TestEvaluateLegacyConfig(t *testing.T) {
+	cfg, _, err := config.Parse([]byte(`/services/foo/min_1:
+  alerter:
+    email: you@home.com
+  children: 1
+/services/foo/min_0:
+  alerter:
+    email: your_buddy@home.com
+  children: 0
+/services/foo/min_3:
+  children: 3
+`), "legacy.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	children := map[string]int{"/services/foo/min_0": 0, "/services/foo/min_1": 0, "/services/foo/min_3": 2}
+	want := map[string]string{
+		"/services/foo/min_0": "All checks pass.",
+		"/services/foo/min_1": "Found children (0) less than minimum (1)",
+		"/services/foo/min_3": "Found children (2) less than minimum (3)",
+	}
+	if len(cfg.Paths) != len(want) {
+		t.Fatalf("got %d paths, want %d", len(cfg.Paths), len(want))
+	}
+	for _, spec := range cfg.Paths {
+		t.Run(spec.Path, func(t *testing.T) {
+			got := Evaluate(spec, seen(children[spec.Path]))
+			if got.Message != want[spec.Path] {
+				t.Errorf("message %q, want %q", got.Message, want[spec.Path])
+			}
+		})
+	}
+}
+
+func TestStateString(t *testing.T) {
+	for _, tc := range []struct {
+		s    State
+		want string
+	}{
+		{Unknown, "unknown"},
+		{OK, "ok"},
+		{Error, "error"},
+		{State(7), "State(7)"},
+	} {
+		t.Run(tc.want, func(t *testing.T) {
+			if got := tc.s.String(); got != tc.want {
+				t.Errorf("String() = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func BenchmarkEvaluate(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		spec config.PathSpec
+		obs  Observation
+	}{
+		{"children ok", config.PathSpec{MinChildren: intp(1), MaxChildren: intp(10)}, seen(3)},
+		{"children failing", config.PathSpec{MinChildren: intp(5)}, seen(3)},
+		{"regex", config.PathSpec{Data: regexCheck(`^leader=\d+$`)}, withData("leader=3")},
+		{"json", config.PathSpec{Data: jsonCheck("a.b", "x")}, withData(`{"a":{"b":"x","c":[1,2,3]}}`)},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				Evaluate(bc.spec, bc.obs)
+			}
+		})
+	}
+}

@@ -1,0 +1,321 @@
+// Package daemon runs a zk_monitor agent: it wires the configuration, the
+// ZooKeeper connection, the znode watcher, the cluster election, the
+// alert delivery and the HTTP server together, and reloads the
+// configuration on request. main turns flags into Options and calls Run;
+// tests call Run in-process.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+	"github.com/prometheus/common/version"
+	toolkitweb "github.com/prometheus/exporter-toolkit/web"
+
+	"github.com/zk-monitor/zk_monitor/alerting"
+	"github.com/zk-monitor/zk_monitor/cluster"
+	"github.com/zk-monitor/zk_monitor/collector"
+	"github.com/zk-monitor/zk_monitor/config"
+	"github.com/zk-monitor/zk_monitor/logging"
+	"github.com/zk-monitor/zk_monitor/web"
+	"github.com/zk-monitor/zk_monitor/zkclient"
+)
+
+// Options are everything the command line sets.
+type Options struct {
+	ConfigFile string // "" = nothing to watch
+
+	ZooKeeper      string
+	SessionTimeout time.Duration
+	ZooKeeperUser  string
+	ZooKeeperPass  string
+
+	ClusterPrefix string
+	ClusterName   string
+	AgentName     string
+
+	ListenAddresses []string
+	WebConfigFile   string
+	TelemetryPath   string
+	ExternalURL     string
+	EnableLifecycle bool
+
+	AlertmanagerURLs    []*url.URL
+	ResendInterval      time.Duration
+	AlertmanagerTimeout time.Duration
+
+	// Ready, if set, receives the bound listen address once serving (tests).
+	Ready func(addr string)
+}
+
+// Daemon is a running agent.
+type Daemon struct {
+	opts     Options
+	logger   log.Logger
+	registry *prometheus.Registry
+
+	reloadMu sync.Mutex
+	cfg      *config.Config
+	warned   map[string]bool
+
+	watcher *collector.Watcher
+	alerter *alerting.Alerter
+	cluster *cluster.Cluster
+
+	reloadSuccess   prometheus.Gauge
+	reloadTimestamp prometheus.Gauge
+}
+
+// LoadConfig reads the file, or returns an empty configuration when no
+// file is given.
+func LoadConfig(file string) (*config.Config, []config.Warning, error) {
+	if file == "" {
+		return &config.Config{}, nil, nil
+	}
+	return config.Load(file)
+}
+
+// Run runs an agent until ctx is cancelled; a value on reload reloads the
+// configuration file (SIGHUP).
+func Run(ctx context.Context, opts Options, logger log.Logger, reload <-chan struct{}) error {
+	d := &Daemon{opts: opts, logger: logger, registry: prometheus.NewRegistry(), warned: map[string]bool{}}
+	cfg, warnings, err := LoadConfig(opts.ConfigFile)
+	if err != nil {
+		return fmt.Errorf("loading configuration: %w", err)
+	}
+	d.logWarnings(warnings)
+	if opts.ConfigFile == "" {
+		level.Warn(logger).Log("msg", "no configuration file given (-f/--config.file): nothing to watch")
+	}
+	d.cfg = cfg
+	return d.run(ctx, reload)
+}
+
+func (d *Daemon) run(ctx context.Context, reload <-chan struct{}) error {
+	opts, logger, reg := d.opts, d.logger, d.registry
+	reg.MustRegister(
+		versioncollector.NewCollector("zk_monitor"),
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	d.reloadSuccess = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "zk_monitor_config_last_reload_successful",
+		Help: "Whether the last configuration load or reload succeeded (1) or failed (0).",
+	})
+	d.reloadTimestamp = prometheus.NewGauge(prometheus.GaugeOpts{
+		Name: "zk_monitor_config_last_reload_success_timestamp_seconds",
+		Help: "Unix time of the last successful configuration load or reload.",
+	})
+	reg.MustRegister(d.reloadSuccess, d.reloadTimestamp)
+	d.reloadSuccess.Set(1)
+	d.reloadTimestamp.SetToCurrentTime()
+
+	client, err := zkclient.New(zkclient.Options{
+		ConnectString:  opts.ZooKeeper,
+		SessionTimeout: opts.SessionTimeout,
+		Username:       opts.ZooKeeperUser,
+		Password:       opts.ZooKeeperPass,
+		Logger:         log.With(logger, "component", "zookeeper"),
+		Registerer:     reg,
+	})
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+
+	agentURL := opts.ExternalURL
+	if agentURL == "" {
+		agentURL = defaultExternalURL(opts.ListenAddresses)
+	}
+	d.alerter, err = alerting.New(alerting.Options{
+		AlertmanagerURLs: opts.AlertmanagerURLs,
+		ResendInterval:   opts.ResendInterval,
+		Timeout:          opts.AlertmanagerTimeout,
+		ClusterName:      opts.ClusterName,
+		AgentName:        opts.AgentName,
+		ExternalURL:      agentURL,
+		Logger:           log.With(logger, "component", "alerting"),
+		Registerer:       reg,
+	})
+	if err != nil {
+		return err
+	}
+	d.watcher = collector.NewWatcher(client, d.cfg, d.alerter, collector.Options{
+		Logger: log.With(logger, "component", "watcher"),
+	})
+	reg.MustRegister(collector.New(d.watcher))
+	d.cluster, err = cluster.New(client, cluster.Options{
+		Prefix:     opts.ClusterPrefix,
+		Name:       opts.ClusterName,
+		AgentName:  opts.AgentName,
+		WebURL:     agentURL,
+		Version:    version.Version,
+		Username:   opts.ZooKeeperUser,
+		Password:   opts.ZooKeeperPass,
+		Logger:     log.With(logger, "component", "cluster"),
+		Registerer: reg,
+	})
+	if err != nil {
+		return err
+	}
+
+	webOpts := web.Options{
+		Source:        d.watcher,
+		Version:       version.Version,
+		TelemetryPath: opts.TelemetryPath,
+		Gatherer:      reg,
+		Alerting:      d.cluster.IsLeader,
+		Alertmanagers: func() any { return d.alerter.Status().Alertmanagers },
+		Cluster:       func() any { return d.cluster.Status() },
+		Ready: func() bool {
+			select {
+			case <-d.watcher.Synced():
+				return true
+			default:
+				return false
+			}
+		},
+		Logger: log.With(logger, "component", "web"),
+	}
+	if opts.EnableLifecycle {
+		webOpts.Reload = d.Reload
+	}
+	server := &http.Server{
+		Handler:           web.NewHandler(webOpts),
+		ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errc := make(chan error, 4)
+	start := func(name string, fn func() error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := fn(); err != nil && !errors.Is(err, context.Canceled) {
+				errc <- fmt.Errorf("%s: %w", name, err)
+			}
+			cancel()
+		}()
+	}
+	start("watcher", func() error { return d.watcher.Run(ctx) })
+	start("alerting", func() error { return d.alerter.Run(ctx) })
+	start("cluster", func() error { return d.cluster.Run(ctx, d.alerter.Lead) })
+	start("web", func() error { return d.serve(ctx, server) })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-reload:
+				d.Reload()
+			}
+		}
+	}()
+	level.Info(logger).Log("msg", "zk_monitor started", "version", version.Info(), "zookeeper", opts.ZooKeeper, "paths", len(d.cfg.Paths))
+	wg.Wait()
+	close(errc)
+	return <-errc
+}
+
+func (d *Daemon) serve(ctx context.Context, server *http.Server) error {
+	addrs := append([]string(nil), d.opts.ListenAddresses...)
+	systemd := false
+	flags := &toolkitweb.FlagConfig{
+		WebListenAddresses: &addrs,
+		WebSystemdSocket:   &systemd,
+		WebConfigFile:      &d.opts.WebConfigFile,
+	}
+	slogger := logging.Slog(log.With(d.logger, "component", "web"))
+	// Bind here rather than in exporter-toolkit so that a busy port is a
+	// start-up error and tests learn the port they asked the kernel for.
+	var listeners []net.Listener
+	for _, addr := range addrs {
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			for _, l := range listeners {
+				l.Close()
+			}
+			return fmt.Errorf("listening on %s: %w", addr, err)
+		}
+		listeners = append(listeners, l)
+		if d.opts.Ready != nil {
+			d.opts.Ready(l.Addr().String())
+		}
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- toolkitweb.ServeMultiple(listeners, server, flags, slogger) }()
+	select {
+	case err := <-serveErr:
+		return err
+	case <-ctx.Done():
+		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		server.Shutdown(shutdownCtx)
+		return nil
+	}
+}
+
+// Reload re-reads the configuration file; a bad file keeps the running
+// configuration.
+func (d *Daemon) Reload() (err error) {
+	d.reloadMu.Lock()
+	defer d.reloadMu.Unlock()
+	defer func() {
+		if err != nil {
+			d.reloadSuccess.Set(0)
+			level.Error(d.logger).Log("msg", "reloading configuration failed; keeping the running configuration", "file", d.opts.ConfigFile, "err", err)
+			return
+		}
+		d.reloadSuccess.Set(1)
+		d.reloadTimestamp.SetToCurrentTime()
+	}()
+	cfg, warnings, err := LoadConfig(d.opts.ConfigFile)
+	if err != nil {
+		return err
+	}
+	d.logWarnings(warnings)
+	d.watcher.SetConfig(cfg)
+	d.cfg = cfg
+	level.Info(d.logger).Log("msg", "configuration reloaded", "file", d.opts.ConfigFile, "paths", len(cfg.Paths))
+	return nil
+}
+
+// logWarnings logs each distinct warning once per process.
+func (d *Daemon) logWarnings(warnings []config.Warning) {
+	for _, w := range warnings {
+		s := w.String()
+		if d.warned[s] {
+			continue
+		}
+		d.warned[s] = true
+		level.Warn(d.logger).Log("msg", "configuration warning", "warning", s)
+	}
+}
+
+func defaultExternalURL(addrs []string) string {
+	host := "localhost:8080"
+	if len(addrs) > 0 {
+		host = addrs[0]
+		if strings.HasPrefix(host, ":") {
+			host = "localhost" + host
+		}
+	}
+	return "http://" + host
+}

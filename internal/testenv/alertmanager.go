@@ -1,0 +1,217 @@
+package testenv
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+)
+
+const (
+	amBinary       = "prometheus-alertmanager"
+	amStartTimeout = 30 * time.Second
+	amStopGrace    = 10 * time.Second
+)
+
+// Alertmanager is a real Alertmanager (Debian's prometheus-alertmanager)
+// listening on 127.0.0.1 with gossip disabled.
+type Alertmanager struct {
+	t       testing.TB
+	cfgPath string
+	port    int
+	proc    *process
+	client  *http.Client
+}
+
+// AMAlert is one alert as returned by GET /api/v2/alerts.
+type AMAlert struct {
+	Labels       map[string]string `json:"labels"`
+	Annotations  map[string]string `json:"annotations"`
+	Fingerprint  string            `json:"fingerprint"`
+	StartsAt     time.Time         `json:"startsAt"`
+	EndsAt       time.Time         `json:"endsAt"`
+	UpdatedAt    time.Time         `json:"updatedAt"`
+	GeneratorURL string            `json:"generatorURL"`
+	Receivers    []AMReceiver      `json:"receivers"`
+	Status       AMAlertStatus     `json:"status"`
+}
+
+// AMReceiver names a receiver an alert is routed to.
+type AMReceiver struct {
+	Name string `json:"name"`
+}
+
+// AMAlertStatus is an alert's state: "active", "suppressed" or "unprocessed".
+type AMAlertStatus struct {
+	State       string   `json:"state"`
+	SilencedBy  []string `json:"silencedBy"`
+	InhibitedBy []string `json:"inhibitedBy"`
+}
+
+// AMPostableAlert is one alert for POST /api/v2/alerts.
+type AMPostableAlert struct {
+	Labels       map[string]string `json:"labels"`
+	Annotations  map[string]string `json:"annotations,omitempty"`
+	StartsAt     time.Time         `json:"startsAt,omitzero"`
+	EndsAt       time.Time         `json:"endsAt,omitzero"`
+	GeneratorURL string            `json:"generatorURL,omitempty"`
+}
+
+// StartAlertmanager writes configYAML and starts Alertmanager on a free port
+// with its storage in a temporary directory, and waits until GET /-/ready
+// answers 200.
+func StartAlertmanager(t testing.TB, configYAML string) *Alertmanager {
+	t.Helper()
+	bin := RequireBinary(t, amBinary)
+	dir := t.TempDir()
+	port := FreePort(t)
+	a := &Alertmanager{
+		t:       t,
+		cfgPath: filepath.Join(dir, "alertmanager.yml"),
+		port:    port,
+		// No keep-alive: no idle connection goroutines outlive a request.
+		client: &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}},
+	}
+	if err := os.WriteFile(a.cfgPath, []byte(configYAML), 0o644); err != nil {
+		t.Fatalf("testenv: writing %s: %v", a.cfgPath, err)
+	}
+	a.proc = newProcess(t, "alertmanager", filepath.Join(dir, "alertmanager.log"), bin,
+		"--config.file="+a.cfgPath,
+		"--storage.path="+filepath.Join(dir, "data"),
+		"--web.listen-address=127.0.0.1:"+strconv.Itoa(port),
+		"--web.external-url="+a.URL(),
+		"--cluster.listen-address=",
+		"--data.retention=1h",
+		"--log.level=debug",
+	)
+	a.proc.dir = dir
+	a.Start()
+	return a
+}
+
+// URL returns the base URL, "http://127.0.0.1:PORT".
+func (a *Alertmanager) URL() string { return "http://127.0.0.1:" + strconv.Itoa(a.port) }
+
+// LogPath returns the path of Alertmanager's output log.
+func (a *Alertmanager) LogPath() string { return a.proc.logPath }
+
+// Pid returns the pid of the running (or last) process, 0 if it never ran.
+func (a *Alertmanager) Pid() int { return a.proc.pid() }
+
+// Start (re)starts Alertmanager on the same port with the same configuration
+// and storage, and waits until it is ready.
+func (a *Alertmanager) Start() {
+	a.t.Helper()
+	if err := a.proc.start(); err != nil {
+		a.t.Fatalf("testenv: %v", err)
+	}
+	if err := a.waitReady(amStartTimeout); err != nil {
+		a.t.Fatalf("testenv: %v", err)
+	}
+}
+
+// Stop sends SIGTERM and waits for the exit (SIGKILL after 10s). Idempotent.
+func (a *Alertmanager) Stop() {
+	a.t.Helper()
+	if err := a.proc.stop(amStopGrace); err != nil {
+		a.t.Fatalf("testenv: stopping alertmanager: %v", err)
+	}
+}
+
+// Kill sends SIGKILL and waits for the exit.
+func (a *Alertmanager) Kill() {
+	a.t.Helper()
+	if err := a.proc.kill(); err != nil {
+		a.t.Fatalf("testenv: killing alertmanager: %v", err)
+	}
+}
+
+// Reload writes a new configuration and asks the running Alertmanager to load
+// it (POST /-/reload); an invalid configuration is an error.
+func (a *Alertmanager) Reload(ctx context.Context, configYAML string) error {
+	if err := os.WriteFile(a.cfgPath, []byte(configYAML), 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", a.cfgPath, err)
+	}
+	_, err := a.do(ctx, http.MethodPost, "/-/reload", nil, http.StatusOK)
+	return err
+}
+
+func (a *Alertmanager) waitReady(timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	exited := a.proc.exited()
+	var last error
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_, last = a.do(ctx, http.MethodGet, "/-/ready", nil, http.StatusOK)
+		cancel()
+		if last == nil {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("alertmanager on %s not ready after %v: %w", a.URL(), timeout, last)
+		}
+		select {
+		case <-exited:
+			return a.proc.diedError()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// Alerts returns the alerts Alertmanager holds (GET /api/v2/alerts).
+func (a *Alertmanager) Alerts(ctx context.Context) ([]AMAlert, error) {
+	body, err := a.do(ctx, http.MethodGet, "/api/v2/alerts", nil, http.StatusOK)
+	if err != nil {
+		return nil, err
+	}
+	var alerts []AMAlert
+	if err := json.Unmarshal(body, &alerts); err != nil {
+		return nil, fmt.Errorf("decoding alerts: %w", err)
+	}
+	return alerts, nil
+}
+
+// PostAlerts sends alerts with POST /api/v2/alerts, as Prometheus would.
+func (a *Alertmanager) PostAlerts(ctx context.Context, alerts ...AMPostableAlert) error {
+	body, err := json.Marshal(alerts)
+	if err != nil {
+		return fmt.Errorf("encoding alerts: %w", err)
+	}
+	_, err = a.do(ctx, http.MethodPost, "/api/v2/alerts", body, http.StatusOK)
+	return err
+}
+
+// do sends a request and returns the body if the status is want.
+func (a *Alertmanager) do(ctx context.Context, method, path string, body []byte, want int) ([]byte, error) {
+	var rd io.Reader
+	if body != nil {
+		rd = bytes.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, a.URL()+path, rd)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := a.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: reading body: %w", method, path, err)
+	}
+	if resp.StatusCode != want {
+		return b, fmt.Errorf("%s %s: status %d: %s", method, path, resp.StatusCode, bytes.TrimSpace(b))
+	}
+	return b, nil
+}

@@ -1,0 +1,301 @@
+package testenv
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+const (
+	// zkTickTime is the ZooKeeper tick; sessions may be as short as zkMinSessionTimeout.
+	zkTickTime          = 200 * time.Millisecond
+	zkMinSessionTimeout = 400 * time.Millisecond
+	zkMaxSessionTimeout = 60 * time.Second
+
+	zkStartTimeout = 60 * time.Second
+	zkStopGrace    = 10 * time.Second
+
+	// ZKNotServing is what a ZooKeeper without quorum answers to most
+	// four-letter words (srvr, stat, mntr...).
+	ZKNotServing = "This ZooKeeper instance is not currently serving requests"
+
+	zkJavaDir = "/usr/share/java"
+	zkMain    = "org.apache.zookeeper.server.quorum.QuorumPeerMain"
+)
+
+// zkRequiredJars must exist; zkOptionalJars are added when present (most are
+// also named by zookeeper.jar's manifest Class-Path).
+var (
+	zkRequiredJars = []string{
+		"zookeeper.jar", "zookeeper-jute.jar", "slf4j-api.jar", "slf4j-simple.jar",
+		"netty-buffer.jar", "netty-common.jar", "netty-handler.jar", "netty-transport.jar",
+		"netty-resolver.jar", "netty-codec.jar", "netty-transport-native-unix-common.jar",
+		"netty-transport-native-epoll.jar", "commons-cli.jar", "metrics-core.jar",
+	}
+	zkOptionalJars = []string{
+		"snappy-java.jar", "commons-io.jar", "jackson-annotations.jar", "jackson-core.jar",
+		"jackson-databind.jar",
+	}
+)
+
+// ZooKeeper is a real ZooKeeper 3.8 server process, standalone or an
+// ensemble member, listening on 127.0.0.1.
+type ZooKeeper struct {
+	t          testing.TB
+	id         int // myid; 0 for a standalone server
+	dir        string
+	clientPort int
+	proc       *process
+}
+
+// StartZooKeeper starts a standalone ZooKeeper on a free port with its data in
+// a temporary directory and waits until it serves requests. tickTime is 200ms
+// and minSessionTimeout 400ms so that tests can use short sessions.
+func StartZooKeeper(t testing.TB) *ZooKeeper {
+	t.Helper()
+	dir := t.TempDir()
+	port := FreePort(t)
+	z := newZooKeeper(t, 0, dir, port, zkConfig(dir, port, nil))
+	if err := z.start(); err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	if err := z.waitReady(zkStartTimeout, true); err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	return z
+}
+
+// newZooKeeper writes cfg into dir and prepares the process (not started).
+func newZooKeeper(t testing.TB, id int, dir string, port int, cfg string) *ZooKeeper {
+	t.Helper()
+	java := RequireBinary(t, "java")
+	cp := zkClasspath(t)
+	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o755); err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	cfgPath := filepath.Join(dir, "zoo.cfg")
+	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
+		t.Fatalf("testenv: writing %s: %v", cfgPath, err)
+	}
+	if id > 0 {
+		myid := filepath.Join(dir, "data", "myid")
+		if err := os.WriteFile(myid, []byte(strconv.Itoa(id)+"\n"), 0o644); err != nil {
+			t.Fatalf("testenv: writing %s: %v", myid, err)
+		}
+	}
+	args := []string{
+		"-Xms32m", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData",
+		"-Djava.net.preferIPv4Stack=true",
+		"-Dzookeeper.admin.enableServer=false",
+		"-Dzookeeper.jmx.log4j.disable=true",
+		// Re-elections after a restart should not back off for a minute.
+		"-Dzookeeper.fastleader.maxNotificationInterval=1000",
+		"-Dorg.slf4j.simpleLogger.showDateTime=true",
+		"-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS",
+		"-cp", cp, zkMain, cfgPath,
+	}
+	name := "zookeeper"
+	if id > 0 {
+		name = fmt.Sprintf("zookeeper-%d", id)
+	}
+	z := &ZooKeeper{t: t, id: id, dir: dir, clientPort: port}
+	z.proc = newProcess(t, name, filepath.Join(dir, "zookeeper.log"), java, args...)
+	z.proc.dir = dir
+	return z
+}
+
+// zkClasspath builds the -cp value from the jars in /usr/share/java.
+func zkClasspath(t testing.TB) string {
+	t.Helper()
+	var cp []string
+	for _, j := range zkRequiredJars {
+		p := filepath.Join(zkJavaDir, j)
+		requireFile(t, p)
+		cp = append(cp, p)
+	}
+	for _, j := range zkOptionalJars {
+		p := filepath.Join(zkJavaDir, j)
+		if _, err := os.Stat(p); err == nil {
+			cp = append(cp, p)
+		}
+	}
+	return strings.Join(cp, ":")
+}
+
+// zkConfig renders zoo.cfg. servers are the "server.N=..." lines of an
+// ensemble, nil for a standalone server.
+func zkConfig(dir string, clientPort int, servers []string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "tickTime=%d\n", zkTickTime.Milliseconds())
+	fmt.Fprintf(&b, "minSessionTimeout=%d\n", zkMinSessionTimeout.Milliseconds())
+	fmt.Fprintf(&b, "maxSessionTimeout=%d\n", zkMaxSessionTimeout.Milliseconds())
+	b.WriteString("initLimit=25\nsyncLimit=5\n") // 5s to sync, 1s to notice a lost peer
+	fmt.Fprintf(&b, "dataDir=%s\n", filepath.Join(dir, "data"))
+	fmt.Fprintf(&b, "clientPortAddress=127.0.0.1\nclientPort=%d\n", clientPort)
+	b.WriteString("4lw.commands.whitelist=*\n")
+	b.WriteString("admin.enableServer=false\n")
+	b.WriteString("maxClientCnxns=0\n")
+	b.WriteString("forceSync=no\n")      // data still reaches the OS before replies
+	b.WriteString("preAllocSize=1024\n") // KB; the default is 64MB per txn log
+	if len(servers) > 0 {
+		b.WriteString("standaloneEnabled=false\n")
+		b.WriteString("reconfigEnabled=false\n")
+		for _, s := range servers {
+			b.WriteString(s + "\n")
+		}
+	}
+	return b.String()
+}
+
+// start launches the process (not waiting for readiness).
+func (z *ZooKeeper) start() error {
+	return z.proc.start()
+}
+
+// waitReady waits until the server answers ruok with imok and, if serving is
+// true, until srvr reports a Mode (standalone, leader or follower).
+func (z *ZooKeeper) waitReady(timeout time.Duration, serving bool) error {
+	deadline := time.Now().Add(timeout)
+	exited := z.proc.exited()
+	last := "no answer yet"
+	for {
+		ok, why := z.ready(serving)
+		if ok {
+			return nil
+		}
+		last = why
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s on %s not ready after %v: %s", z.proc.name, z.Addr(), timeout, last)
+		}
+		select {
+		case <-exited:
+			return z.proc.diedError()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func (z *ZooKeeper) ready(serving bool) (bool, string) {
+	out, err := FourLetterWord(z.Addr(), "ruok", time.Second)
+	if err != nil {
+		return false, err.Error()
+	}
+	if out != "imok" {
+		return false, fmt.Sprintf("ruok answered %q", out)
+	}
+	if !serving {
+		return true, ""
+	}
+	mode, err := z.Mode()
+	if err != nil {
+		return false, err.Error()
+	}
+	if mode == "" {
+		return false, "not serving"
+	}
+	return true, ""
+}
+
+// Addr returns the client address, "127.0.0.1:PORT".
+func (z *ZooKeeper) Addr() string {
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(z.clientPort))
+}
+
+// Port returns the client port.
+func (z *ZooKeeper) Port() int { return z.clientPort }
+
+// ID returns the server's myid in its ensemble, 0 for a standalone server.
+func (z *ZooKeeper) ID() int { return z.id }
+
+// Dir returns the server's directory (zoo.cfg, data/, zookeeper.log).
+func (z *ZooKeeper) Dir() string { return z.dir }
+
+// LogPath returns the path of the server's output log.
+func (z *ZooKeeper) LogPath() string { return z.proc.logPath }
+
+// Pid returns the pid of the running (or last) server process, 0 if it never ran.
+func (z *ZooKeeper) Pid() int { return z.proc.pid() }
+
+// Running reports whether the server process is alive.
+func (z *ZooKeeper) Running() bool { return z.proc.running() }
+
+// Stop sends SIGTERM and waits for the process to exit (SIGKILL after 10s).
+// Stopping a stopped server does nothing.
+func (z *ZooKeeper) Stop() {
+	z.t.Helper()
+	if err := z.proc.stop(zkStopGrace); err != nil {
+		z.t.Fatalf("testenv: stopping %s: %v", z.proc.name, err)
+	}
+}
+
+// Kill sends SIGKILL and waits for the process to exit.
+func (z *ZooKeeper) Kill() {
+	z.t.Helper()
+	if err := z.proc.kill(); err != nil {
+		z.t.Fatalf("testenv: killing %s: %v", z.proc.name, err)
+	}
+}
+
+// Start restarts a stopped server on the same port with the same data
+// directory. A standalone server is waited for until it serves requests; an
+// ensemble member only until it answers ruok (it may have no quorum).
+func (z *ZooKeeper) Start() {
+	z.t.Helper()
+	if err := z.start(); err != nil {
+		z.t.Fatalf("testenv: %v", err)
+	}
+	if err := z.waitReady(zkStartTimeout, z.id == 0); err != nil {
+		z.t.Fatalf("testenv: %v", err)
+	}
+}
+
+// Mode returns the Mode reported by srvr ("standalone", "leader",
+// "follower", "observer"), or "" if the server answers that it is not
+// serving requests.
+func (z *ZooKeeper) Mode() (string, error) {
+	out, err := FourLetterWord(z.Addr(), "srvr", time.Second)
+	if err != nil {
+		return "", err
+	}
+	return parseMode(out)
+}
+
+func parseMode(srvr string) (string, error) {
+	if strings.Contains(srvr, ZKNotServing) {
+		return "", nil
+	}
+	for _, line := range strings.Split(srvr, "\n") {
+		if m, ok := strings.CutPrefix(strings.TrimSpace(line), "Mode:"); ok {
+			return strings.TrimSpace(m), nil
+		}
+	}
+	return "", fmt.Errorf("srvr answer without Mode: %q", srvr)
+}
+
+// FourLetterWord sends a four-letter command (ruok, srvr, stat, mntr, ...) to
+// the ZooKeeper at addr and returns everything it answers before closing the
+// connection.
+func FourLetterWord(addr, cmd string, timeout time.Duration) (string, error) {
+	conn, err := net.DialTimeout("tcp", addr, timeout)
+	if err != nil {
+		return "", fmt.Errorf("four-letter word %s to %s: %w", cmd, addr, err)
+	}
+	defer conn.Close()
+	if err := conn.SetDeadline(time.Now().Add(timeout)); err != nil {
+		return "", fmt.Errorf("four-letter word %s to %s: %w", cmd, addr, err)
+	}
+	if _, err := io.WriteString(conn, cmd); err != nil {
+		return "", fmt.Errorf("four-letter word %s to %s: %w", cmd, addr, err)
+	}
+	out, err := io.ReadAll(conn)
+	if err != nil {
+		return string(out), fmt.Errorf("four-letter word %s to %s: %w", cmd, addr, err)
+	}
+	return string(out), nil
+}

@@ -1,0 +1,285 @@
+// Command zk_monitor watches ZooKeeper znodes, exports their compliance to
+// Prometheus and, from one elected agent of a cluster, sends alerts to
+// Alertmanager. main only turns flags into daemon.Options.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/prometheus/common/version"
+
+	"github.com/zk-monitor/zk_monitor/config"
+	"github.com/zk-monitor/zk_monitor/daemon"
+	"github.com/zk-monitor/zk_monitor/logging"
+	"github.com/zk-monitor/zk_monitor/zkclient"
+)
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// command is what the command line asks for.
+type command struct {
+	name    string // "run" or "check-config"
+	files   []string
+	options daemon.Options
+	logging logging.Config
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	cmd, err := parseArgs(args, stdout, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "zk_monitor: error: %v\n", err)
+		return 2
+	}
+	if cmd == nil {
+		return 0 // --help or --version printed
+	}
+	switch cmd.name {
+	case "check-config":
+		return checkConfig(cmd.files, stdout, stderr)
+	case "seed", "seed-delete":
+		if err := seed(cmd, cmd.name == "seed-delete"); err != nil {
+			fmt.Fprintf(stderr, "zk_monitor seed: %v\n", err)
+			return 1
+		}
+		return 0
+	}
+	logger, err := logging.New(cmd.logging, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "zk_monitor: error: %v\n", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	reload := make(chan struct{}, 1)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		for range hup {
+			select {
+			case reload <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	if err := daemon.Run(ctx, cmd.options, logger, reload); err != nil {
+		logger.Log("level", "error", "msg", "zk_monitor stopped", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// parseArgs parses the command line; a nil command with no error means
+// help or version was printed.
+func parseArgs(args []string, stdout, stderr io.Writer) (*command, error) {
+	app := kingpin.New("zk_monitor", "Watches ZooKeeper znodes, exports their compliance to Prometheus and sends alerts to Alertmanager from one elected agent.")
+	app.UsageWriter(stdout)
+	app.ErrorWriter(stderr)
+	app.Terminate(nil)
+	app.Version(version.Print("zk_monitor"))
+	app.HelpFlag.Short('h')
+
+	cmd := &command{name: "run"}
+	o := &cmd.options
+	var (
+		port          uint16
+		listen        []string
+		level         string
+		legacyLevel   string
+		legacyFile    string
+		configFile    string
+		passwordFile  string
+		alertmanagers []string
+	)
+	runCmd := app.Command("run", "Run the agent (the default).").Default()
+	app.Flag("zookeeper", "ZooKeeper connect string: host:port[,host:port...][/chroot].").Short('z').Default("localhost:2181").StringVar(&o.ZooKeeper)
+	app.Flag("zookeeper_user", "ZooKeeper digest-auth user.").StringVar(&o.ZooKeeperUser)
+	app.Flag("zookeeper_pass", "ZooKeeper digest-auth password (visible in ps; prefer --zookeeper_pass_file).").StringVar(&o.ZooKeeperPass)
+	app.Flag("zookeeper_pass_file", "File holding the ZooKeeper digest-auth password.").StringVar(&passwordFile)
+	app.Flag("zookeeper.session-timeout", "ZooKeeper session timeout; a leader that loses its session is replaced within it.").Default("10s").DurationVar(&o.SessionTimeout)
+	app.Flag("cluster_name", "Unique cluster name (ie, prod-zookeeper-monitor); agents with the same name elect one leader.").Short('c').Default("zkmonitor").StringVar(&o.ClusterName)
+	app.Flag("cluster_prefix", "Prefix path in ZooKeeper for all zk_monitor clusters.").Default("/zk_monitor").StringVar(&o.ClusterPrefix)
+	app.Flag("agent.name", "Name of this agent in the cluster (default <hostname>-<pid>).").StringVar(&o.AgentName)
+	app.Flag("file", "Path to YAML file with znodes to monitor (same as --config.file).").Short('f').StringVar(&legacyFile)
+	app.Flag("config.file", "Path to YAML file with znodes to monitor.").StringVar(&configFile)
+	app.Flag("port", "Port to listen on (def: 8080); --web.listen-address wins.").Short('p').Default("8080").Uint16Var(&port)
+	app.Flag("web.listen-address", "Address to listen on for the web interface and telemetry; repeatable.").StringsVar(&listen)
+	app.Flag("web.config.file", "Path to a web configuration file enabling TLS or basic authentication (exporter-toolkit format).").StringVar(&o.WebConfigFile)
+	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&o.TelemetryPath)
+	app.Flag("web.external-url", "URL under which this agent is reachable, used in alert links.").StringVar(&o.ExternalURL)
+	app.Flag("web.enable-lifecycle", "Enable configuration reload via HTTP POST /-/reload.").BoolVar(&o.EnableLifecycle)
+	app.Flag("alertmanager.url", "Alertmanager base URL (e.g. http://alertmanager:9093); repeat for each Alertmanager of an HA set.").StringsVar(&alertmanagers)
+	app.Flag("alertmanager.resend-interval", "How often firing alerts are re-sent to Alertmanager.").Default("1m").DurationVar(&o.ResendInterval)
+	app.Flag("alertmanager.timeout", "Timeout of one request to Alertmanager.").Default("10s").DurationVar(&o.AlertmanagerTimeout)
+	app.Flag("level", "Set logging level (INFO|WARN|DEBUG|ERROR); same as --log.level.").Short('l').StringVar(&legacyLevel)
+	app.Flag("log.level", "Only log messages with the given severity or above: debug, info, warn, error.").Default("warn").StringVar(&level)
+	app.Flag("log.format", "Output format of log messages: logfmt or json.").Default("logfmt").StringVar(&cmd.logging.Format)
+	app.Flag("syslog", "Log to syslog (UDP 127.0.0.1:514). Supply facility name (ie \"local0\").").Short('s').StringVar(&cmd.logging.SyslogFacility)
+
+	seedCmd := app.Command("seed", "Create znodes (with their parents) or, with --delete, delete them; for demos and tests.").Hidden()
+	seedDelete := seedCmd.Flag("delete", "Delete the znodes (and their children) instead.").Bool()
+	seedCmd.Arg("path", "Znode paths.").Required().StringsVar(&cmd.files)
+
+	checkCmd := app.Command("check-config", "Check configuration files and exit: 0 when all are valid.")
+	checkCmd.Arg("file", "Configuration files to check.").Required().ExistingFilesVar(&cmd.files)
+
+	chosen, err := app.Parse(args)
+	if err != nil {
+		return nil, err
+	}
+	if chosen == "" {
+		return nil, nil
+	}
+	switch chosen {
+	case checkCmd.FullCommand():
+		cmd.name = "check-config"
+		return cmd, nil
+	case seedCmd.FullCommand():
+		cmd.name = "seed"
+		if *seedDelete {
+			cmd.name = "seed-delete"
+		}
+	}
+	_ = runCmd
+
+	cmd.logging.Level = level
+	if legacyLevel != "" {
+		cmd.logging.Level = legacyLevel
+	}
+	if _, err := logging.ParseLevel(cmd.logging.Level); err != nil {
+		return nil, err
+	}
+	switch {
+	case configFile != "" && legacyFile != "" && configFile != legacyFile:
+		return nil, fmt.Errorf("-f/--file %q and --config.file %q disagree; give one", legacyFile, configFile)
+	case configFile != "":
+		o.ConfigFile = configFile
+	default:
+		o.ConfigFile = legacyFile
+	}
+	o.ListenAddresses = listen
+	if len(o.ListenAddresses) == 0 {
+		o.ListenAddresses = []string{fmt.Sprintf(":%d", port)}
+	}
+	if port == 0 && len(listen) == 0 {
+		return nil, fmt.Errorf("-p/--port must be 1-65535")
+	}
+	if o.SessionTimeout < 100*time.Millisecond {
+		return nil, fmt.Errorf("--zookeeper.session-timeout %s is too short", o.SessionTimeout)
+	}
+	if o.ResendInterval <= 0 || o.AlertmanagerTimeout <= 0 {
+		return nil, fmt.Errorf("--alertmanager.resend-interval and --alertmanager.timeout must be positive")
+	}
+	if !strings.HasPrefix(o.TelemetryPath, "/") || o.TelemetryPath == "/" {
+		return nil, fmt.Errorf("--web.telemetry-path %q must start with / and not be /", o.TelemetryPath)
+	}
+	if passwordFile != "" {
+		if o.ZooKeeperPass != "" {
+			return nil, fmt.Errorf("give --zookeeper_pass or --zookeeper_pass_file, not both")
+		}
+		b, err := os.ReadFile(passwordFile)
+		if err != nil {
+			return nil, fmt.Errorf("reading --zookeeper_pass_file: %w", err)
+		}
+		o.ZooKeeperPass = strings.TrimRight(string(b), "\r\n")
+	}
+	if (o.ZooKeeperUser == "") != (o.ZooKeeperPass == "") {
+		return nil, fmt.Errorf("ZooKeeper digest auth needs both --zookeeper_user and a password")
+	}
+	if o.AgentName == "" {
+		host, err := os.Hostname()
+		if err != nil || host == "" {
+			host = "localhost"
+		}
+		o.AgentName = fmt.Sprintf("%s-%d", host, os.Getpid())
+	}
+	if strings.ContainsAny(o.AgentName, "/") {
+		return nil, fmt.Errorf("--agent.name %q must not contain /", o.AgentName)
+	}
+	for _, raw := range alertmanagers {
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("--alertmanager.url %q must be an http(s) URL such as http://alertmanager:9093", raw)
+		}
+		o.AlertmanagerURLs = append(o.AlertmanagerURLs, u)
+	}
+	if o.ExternalURL != "" {
+		if u, err := url.Parse(o.ExternalURL); err != nil || u.Scheme == "" || u.Host == "" {
+			return nil, fmt.Errorf("--web.external-url %q must be an absolute URL", o.ExternalURL)
+		}
+		o.ExternalURL = strings.TrimRight(o.ExternalURL, "/")
+	}
+	return cmd, nil
+}
+
+// checkConfig validates files like promtool check config: a summary per
+// valid file, every error with file:line otherwise.
+func checkConfig(files []string, stdout, stderr io.Writer) int {
+	status := 0
+	for _, f := range files {
+		cfg, warnings, err := config.Load(f)
+		for _, w := range warnings {
+			fmt.Fprintf(stderr, "  WARNING: %s\n", w)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "Checking %s\n  FAILED:\n", f)
+			for _, line := range strings.Split(err.Error(), "\n") {
+				fmt.Fprintf(stderr, "    %s\n", line)
+			}
+			status = 1
+			continue
+		}
+		globs := 0
+		for _, p := range cfg.Paths {
+			if p.IsGlob() {
+				globs++
+			}
+		}
+		fmt.Fprintf(stdout, "Checking %s\n  SUCCESS: %d paths (%d glob patterns) found\n", f, len(cfg.Paths), globs)
+	}
+	return status
+}
+
+// seed creates or deletes znodes, so the demo and the README's examples need
+// no other ZooKeeper client.
+func seed(cmd *command, remove bool) error {
+	o := cmd.options
+	client, err := zkclient.New(zkclient.Options{
+		ConnectString: o.ZooKeeper, SessionTimeout: o.SessionTimeout,
+		Username: o.ZooKeeperUser, Password: o.ZooKeeperPass,
+	})
+	if err != nil {
+		return err
+	}
+	defer client.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := client.WaitConnected(ctx); err != nil {
+		return err
+	}
+	acl := zkclient.DigestACL(o.ZooKeeperUser, o.ZooKeeperPass)
+	for _, p := range cmd.files {
+		if err := zkclient.ValidatePath(p); err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		if remove {
+			err = client.DeleteRecursive(p)
+		} else {
+			err = client.EnsurePath(p, acl)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,88 @@
+package zkclient
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+)
+
+// ConnectString is a parsed ZooKeeper connect string such as
+// "zk1:2181,zk2:2181/chroot".
+type ConnectString struct {
+	Servers []string // host:port, a port defaulted to 2181
+	Chroot  string   // "" or an absolute path without a trailing slash
+}
+
+// ParseConnectString parses a ZooKeeper connect string the way the Java
+// client does: comma-separated host[:port] entries, optionally followed by a
+// chroot path that applies to every server.
+func ParseConnectString(s string) (ConnectString, error) {
+	var cs ConnectString
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return cs, fmt.Errorf("empty ZooKeeper connect string")
+	}
+	hosts := s
+	if i := strings.IndexByte(s, '/'); i >= 0 {
+		hosts, cs.Chroot = s[:i], s[i:]
+		if err := ValidatePath(cs.Chroot); err != nil {
+			return cs, fmt.Errorf("chroot %q: %w", cs.Chroot, err)
+		}
+		if cs.Chroot == "/" {
+			cs.Chroot = ""
+		}
+	}
+	for _, h := range strings.Split(hosts, ",") {
+		h = strings.TrimSpace(h)
+		if h == "" {
+			return cs, fmt.Errorf("connect string %q: empty server entry", s)
+		}
+		host, port, err := net.SplitHostPort(h)
+		if err != nil {
+			// No port given: ZooKeeper's default.
+			host, port = h, "2181"
+			if strings.Contains(h, ":") && !strings.HasPrefix(h, "[") {
+				return cs, fmt.Errorf("connect string %q: bad server %q: %w", s, h, err)
+			}
+			host = strings.Trim(host, "[]")
+		}
+		if host == "" {
+			return cs, fmt.Errorf("connect string %q: server %q has no host", s, h)
+		}
+		p, err := strconv.Atoi(port)
+		if err != nil || p < 1 || p > 65535 {
+			return cs, fmt.Errorf("connect string %q: server %q: port must be 1-65535", s, h)
+		}
+		cs.Servers = append(cs.Servers, net.JoinHostPort(host, port))
+	}
+	return cs, nil
+}
+
+// ValidatePath checks a znode path against ZooKeeper's rules.
+func ValidatePath(p string) error {
+	switch {
+	case p == "":
+		return fmt.Errorf("path is empty")
+	case p[0] != '/':
+		return fmt.Errorf("path must start with /")
+	case p == "/":
+		return nil
+	case strings.HasSuffix(p, "/"):
+		return fmt.Errorf("path must not end with /")
+	}
+	for _, seg := range strings.Split(p[1:], "/") {
+		switch seg {
+		case "":
+			return fmt.Errorf("path has an empty segment")
+		case ".", "..":
+			return fmt.Errorf("path has a relative segment %q", seg)
+		}
+		for _, r := range seg {
+			if r < 0x20 || r == 0x7f {
+				return fmt.Errorf("path has a control character")
+			}
+		}
+	}
+	return nil
+}
