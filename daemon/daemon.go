@@ -161,7 +161,7 @@ func (d *Daemon) run(ctx context.Context, reload <-chan struct{}) error {
 		Name:       opts.ClusterName,
 		AgentName:  opts.AgentName,
 		WebURL:     agentURL,
-		Version:    version.Version,
+		Version:    agentVersion(),
 		Username:   opts.ZooKeeperUser,
 		Password:   opts.ZooKeeperPass,
 		Logger:     log.With(logger, "component", "cluster"),
@@ -173,7 +173,7 @@ func (d *Daemon) run(ctx context.Context, reload <-chan struct{}) error {
 
 	webOpts := web.Options{
 		Source:        d.watcher,
-		Version:       version.Version,
+		Version:       agentVersion(),
 		TelemetryPath: opts.TelemetryPath,
 		Gatherer:      reg,
 		Alerting:      d.cluster.IsLeader,
@@ -228,7 +228,7 @@ func (d *Daemon) run(ctx context.Context, reload <-chan struct{}) error {
 			}
 		}
 	}()
-	level.Info(logger).Log("msg", "zk_monitor started", "version", version.Info(), "zookeeper", opts.ZooKeeper, "paths", len(d.cfg.Paths))
+	level.Info(logger).Log("msg", "zk_monitor started", "version", agentVersion(), "build", version.Info(), "zookeeper", opts.ZooKeeper, "paths", len(d.cfg.Paths))
 	wg.Wait()
 	close(errc)
 	return <-errc
@@ -318,4 +318,12 @@ func defaultExternalURL(addrs []string) string {
 		}
 	}
 	return "http://" + host
+}
+
+// agentVersion is the release version, "devel" for builds without ldflags.
+func agentVersion() string {
+	if version.Version == "" {
+		return "devel"
+	}
+	return version.Version
 }

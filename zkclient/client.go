@@ -171,6 +171,11 @@ func New(opts Options) (*Client, error) {
 			Help: "Number of ZooKeeper requests that failed with an error other than a missing node, by operation.",
 		}, []string{"op"}),
 	}
+	for _, op := range []string{"children", "exists", "get", "set", "create", "delete"} {
+		// Export zeros so rate() works from the first scrape.
+		c.requests.WithLabelValues(op)
+		c.failures.WithLabelValues(op)
+	}
 	dialer := opts.Dialer
 	if dialer == nil {
 		dialer = net.DialTimeout

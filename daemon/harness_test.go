@@ -1,0 +1,185 @@
+package daemon_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-kit/log"
+
+	"github.com/zk-monitor/zk_monitor/daemon"
+	"github.com/zk-monitor/zk_monitor/internal/testenv"
+	"github.com/zk-monitor/zk_monitor/zkclient"
+)
+
+const waitFor = 15 * time.Second
+
+// agent is a daemon running in-process.
+type agent struct {
+	t      *testing.T
+	URL    string
+	Logs   *syncBuffer
+	cancel context.CancelFunc
+	done   chan error
+	reload chan struct{}
+}
+
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// baseOptions are fast-test defaults; callers set ZooKeeper and ConfigFile.
+func baseOptions(zkAddr, configFile string) daemon.Options {
+	return daemon.Options{
+		ConfigFile:          configFile,
+		ZooKeeper:           zkAddr,
+		SessionTimeout:      2 * time.Second,
+		ClusterPrefix:       "/zk_monitor",
+		ClusterName:         "test",
+		AgentName:           "agent-" + strings.ReplaceAll(time.Now().Format("150405.000000000"), ".", ""),
+		ListenAddresses:     []string{"127.0.0.1:0"},
+		TelemetryPath:       "/metrics",
+		ResendInterval:      200 * time.Millisecond,
+		AlertmanagerTimeout: 2 * time.Second,
+	}
+}
+
+func startAgent(t *testing.T, opts daemon.Options) *agent {
+	t.Helper()
+	a := &agent{t: t, Logs: &syncBuffer{}, done: make(chan error, 1), reload: make(chan struct{}, 1)}
+	addr := make(chan string, 1)
+	opts.Ready = func(s string) { addr <- s }
+	ctx, cancel := context.WithCancel(context.Background())
+	a.cancel = cancel
+	logger := log.NewLogfmtLogger(a.Logs)
+	go func() { a.done <- daemon.Run(ctx, opts, logger, a.reload) }()
+	select {
+	case s := <-addr:
+		a.URL = "http://" + s
+	case err := <-a.done:
+		t.Fatalf("daemon exited: %v\n%s", err, a.Logs.String())
+	case <-time.After(waitFor):
+		t.Fatal("daemon did not start listening")
+	}
+	t.Cleanup(func() {
+		a.Stop()
+		if t.Failed() {
+			t.Logf("agent logs:\n%s", a.Logs.String())
+		}
+	})
+	return a
+}
+
+// Stop shuts the agent down and waits for it; idempotent.
+func (a *agent) Stop() error {
+	a.cancel()
+	select {
+	case err, ok := <-a.done:
+		if ok {
+			close(a.done)
+		}
+		return err
+	case <-time.After(waitFor):
+		a.t.Error("daemon did not stop")
+		return nil
+	}
+}
+
+func (a *agent) get(path string) (int, string) {
+	a.t.Helper()
+	resp, err := http.Get(a.URL + path)
+	if err != nil {
+		a.t.Fatalf("GET %s: %v", path, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+// status decodes /status.
+func (a *agent) status() map[string]any {
+	a.t.Helper()
+	code, body := a.get("/status")
+	if code != http.StatusOK {
+		a.t.Fatalf("/status: %d %s", code, body)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(body), &doc); err != nil {
+		a.t.Fatalf("/status is not JSON: %v\n%s", err, body)
+	}
+	return doc
+}
+
+func (a *agent) compliance() map[string]any {
+	return a.status()["monitor"].(map[string]any)["compliance"].(map[string]any)
+}
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// admin is a plain ZooKeeper client for arranging znodes.
+func admin(t *testing.T, addr string) *zkclient.Client {
+	t.Helper()
+	c, err := zkclient.New(zkclient.Options{ConnectString: addr, SessionTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	if err := c.WaitConnected(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func ensure(t *testing.T, c *zkclient.Client, paths ...string) {
+	t.Helper()
+	for _, p := range paths {
+		if err := c.EnsurePath(p, zkclient.DigestACL("", "")); err != nil {
+			t.Fatalf("create %s: %v", p, err)
+		}
+	}
+}
+
+func eventually(t *testing.T, cond func() bool, format string, args ...any) {
+	t.Helper()
+	testenv.Eventually(t, waitFor, 20*time.Millisecond, cond, format, args...)
+}
+
+
+func mustURL(t *testing.T, raw string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
