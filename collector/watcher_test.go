@@ -114,7 +114,9 @@ func (h *harness) waitResult(path string, want compliance.Result) {
 	}, "%s: want %+v, have %+v", path, want, h.state(path))
 }
 
-func ok() compliance.Result { return compliance.Result{State: compliance.OK, Message: "All checks pass."} }
+func ok() compliance.Result {
+	return compliance.Result{State: compliance.OK, Message: "All checks pass."}
+}
 
 func tooFew(found, min int) compliance.Result {
 	return compliance.Result{State: compliance.Error, Message: fmt.Sprintf("Found children (%d) less than minimum (%d)", found, min)}

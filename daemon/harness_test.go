@@ -174,7 +174,6 @@ func eventually(t *testing.T, cond func() bool, format string, args ...any) {
 	testenv.Eventually(t, waitFor, 20*time.Millisecond, cond, format, args...)
 }
 
-
 func mustURL(t *testing.T, raw string) *url.URL {
 	t.Helper()
 	u, err := url.Parse(raw)
