@@ -1,0 +1,309 @@
+package alerting
+
+// Tests of the shipped Alertmanager configuration and templates in
+// deploy/alertmanager: amtool's checks, and end to end through a real
+// Alertmanager to an SMTP sink and a fake Slack webhook.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
+	"net/mail"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/zk-monitor/zk_monitor/config"
+	"github.com/zk-monitor/zk_monitor/internal/testenv"
+)
+
+var (
+	deployConfig    = filepath.Join("..", "deploy", "alertmanager", "alertmanager.yml")
+	deployTemplates = filepath.Join("..", "deploy", "alertmanager", "zk_monitor.tmpl")
+)
+
+func amtool(t *testing.T, args ...string) string {
+	t.Helper()
+	bin := testenv.RequireBinary(t, "amtool")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, bin, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("amtool %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+func TestDeployConfigIsValid(t *testing.T) {
+	out := amtool(t, "check-config", deployConfig)
+	if !strings.Contains(out, "SUCCESS") || !strings.Contains(out, "1 templates") {
+		t.Fatalf("amtool check-config:\n%s", out)
+	}
+}
+
+func TestDeployConfigRoutes(t *testing.T) {
+	for _, tc := range []struct {
+		labels []string
+		want   string
+	}{
+		{labels: []string{"email=a@b.c", "path=/x"}, want: "zk_monitor_email"},
+		{labels: []string{"slack_channel=ops", "path=/x"}, want: "zk_monitor_slack"},
+		{labels: []string{"email=a@b.c", "slack_channel=#ops", "path=/x"}, want: "zk_monitor_email,zk_monitor_slack"},
+		{labels: []string{"path=/x"}, want: "null"},
+		{labels: []string{"alertname=ZnodeNotCompliant", "path=/x", "hipchat_room=Ops"}, want: "null"},
+	} {
+		t.Run(strings.Join(tc.labels, ","), func(t *testing.T) {
+			out := amtool(t, append([]string{"config", "routes", "test", "--config.file=" + deployConfig}, tc.labels...)...)
+			// amtool also prints a warning about --alertmanager.url.
+			lines := strings.Split(strings.TrimSpace(out), "\n")
+			if got := lines[len(lines)-1]; got != tc.want {
+				t.Fatalf("receivers %q, want %q\n%s", got, tc.want, out)
+			}
+		})
+	}
+}
+
+func TestDeployTemplates(t *testing.T) {
+	const msg = "Found children (0) less than minimum (1)"
+	type alertData struct {
+		Status      string            `json:"status"`
+		Labels      map[string]string `json:"labels"`
+		Annotations map[string]string `json:"annotations"`
+	}
+	data := func(status, channel string) []byte {
+		labels := map[string]string{"alertname": AlertName, "path": "/x", "slack_channel": channel}
+		b, err := json.Marshal(map[string]any{
+			"receiver":          "zk_monitor_slack",
+			"status":            status,
+			"alerts":            []alertData{{Status: status, Labels: labels, Annotations: map[string]string{"summary": msg}}},
+			"groupLabels":       map[string]string{"path": "/x"},
+			"commonLabels":      labels,
+			"commonAnnotations": map[string]string{"summary": msg},
+			"externalURL":       "http://am:9093",
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	for _, tc := range []struct {
+		name, status, channel, template, want string
+	}{
+		{name: "slack firing", status: "firing", template: "zk_monitor.slack.text", want: "(:exclamation:) /x is in Error - " + msg},
+		{name: "slack resolved", status: "resolved", template: "zk_monitor.slack.text", want: "(:+1:) /x is in OK - All checks pass."},
+		{name: "channel without #", status: "firing", channel: "ops", template: "zk_monitor.slack.channel", want: "#ops"},
+		{name: "channel with #", status: "firing", channel: "#ops", template: "zk_monitor.slack.channel", want: "#ops"},
+		{name: "user channel", status: "firing", channel: "@bob", template: "zk_monitor.slack.channel", want: "@bob"},
+		{name: "email subject", status: "firing", template: "zk_monitor.email.subject", want: "Warning! /x has an alert!"},
+		{name: "email firing", status: "firing", template: "zk_monitor.email.text", want: msg + "\n/x is in the Error state.\n"},
+		{name: "email resolved", status: "resolved", template: "zk_monitor.email.text", want: "All checks pass.\n/x is in the OK state.\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := filepath.Join(t.TempDir(), "data.json")
+			if err := os.WriteFile(f, data(tc.status, tc.channel), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			// A marker after the output shows trailing newlines.
+			out := amtool(t, "template", "render", "--template.glob="+deployTemplates, "--template.data="+f,
+				`--template.text={{ template "`+tc.template+`" . }}<END>`)
+			got, _, _ := strings.Cut(out, "<END>")
+			if got != tc.want {
+				t.Fatalf("rendered %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// testDeployConfig returns the shipped configuration pointed at the test
+// sinks, with short grouping intervals; the routing is kept as shipped.
+func testDeployConfig(t *testing.T, smarthost, slackURL string) string {
+	t.Helper()
+	raw, err := os.ReadFile(deployConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg map[string]any
+	if err := yaml.Unmarshal(raw, &cfg); err != nil {
+		t.Fatal(err)
+	}
+	global := cfg["global"].(map[string]any)
+	global["smtp_smarthost"] = smarthost
+	global["smtp_require_tls"] = false
+	global["slack_api_url"] = slackURL
+	tmpl, err := filepath.Abs(deployTemplates)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg["templates"] = []string{tmpl}
+	var shorten func(route map[string]any)
+	shorten = func(route map[string]any) {
+		route["group_wait"] = "50ms"
+		route["group_interval"] = "200ms"
+		routes, _ := route["routes"].([]any)
+		for _, r := range routes {
+			shorten(r.(map[string]any))
+		}
+	}
+	shorten(cfg["route"].(map[string]any))
+	out, err := yaml.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
+}
+
+// sentMail is a received mail, decoded.
+type sentMail struct {
+	to      []string
+	subject string
+	text    string
+}
+
+func decodeMail(t *testing.T, m testenv.Mail) sentMail {
+	t.Helper()
+	msg, err := mail.ReadMessage(strings.NewReader(m.Data))
+	if err != nil {
+		t.Fatalf("parsing mail: %v\n%s", err, m.Data)
+	}
+	dec := new(mime.WordDecoder)
+	subject, err := dec.DecodeHeader(msg.Header.Get("Subject"))
+	if err != nil {
+		t.Fatalf("subject: %v", err)
+	}
+	out := sentMail{to: m.To, subject: subject}
+	mediaType, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
+	if err != nil {
+		t.Fatalf("content type: %v", err)
+	}
+	readPart := func(h func(string) string, r io.Reader) string {
+		if strings.EqualFold(h("Content-Transfer-Encoding"), "quoted-printable") {
+			r = quotedprintable.NewReader(r)
+		}
+		b, err := io.ReadAll(r)
+		if err != nil {
+			t.Fatalf("reading mail body: %v", err)
+		}
+		return strings.ReplaceAll(string(b), "\r\n", "\n")
+	}
+	if !strings.HasPrefix(mediaType, "multipart/") {
+		out.text = readPart(msg.Header.Get, msg.Body)
+		return out
+	}
+	mr := multipart.NewReader(msg.Body, params["boundary"])
+	for {
+		p, err := mr.NextRawPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatalf("mail part: %v", err)
+		}
+		if strings.HasPrefix(p.Header.Get("Content-Type"), "text/plain") {
+			out.text = readPart(p.Header.Get, p)
+		}
+	}
+	return out
+}
+
+func TestDeployEndToEnd(t *testing.T) {
+	smtp := testenv.StartSMTPSink(t)
+	slack := testenv.StartHTTPRecorder(t)
+	am := testenv.StartAlertmanager(t, testDeployConfig(t, smtp.Addr(), slack.URL()+"/slack"))
+	a, _ := newTestAlerter(t, Options{
+		AlertmanagerURLs: []*url.URL{amURL(t, am)},
+		ClusterName:      "prod",
+		AgentName:        "agent-1",
+	})
+	run(t, a)
+	lead(t, a)
+
+	const msg = "Found children (0) less than minimum (1)"
+	s := config.PathSpec{
+		Path:    "/x",
+		Alerter: config.Alerter{Email: []string{"oncall@example.com"}, SlackChannel: "ops"},
+	}
+	// A path without an alerter: its alert goes to the null receiver.
+	quiet := config.PathSpec{Path: "/quiet"}
+	a.Update(s, errorResult(msg))
+	a.Update(quiet, errorResult(msg))
+
+	for _, step := range []struct {
+		name      string
+		wantMail  sentMail
+		wantSlack string
+	}{
+		{
+			name:      "firing",
+			wantMail:  sentMail{to: []string{"oncall@example.com"}, subject: "Warning! /x has an alert!", text: msg + "\n/x is in the Error state.\n"},
+			wantSlack: "(:exclamation:) /x is in Error - " + msg,
+		},
+		{
+			name:      "resolved",
+			wantMail:  sentMail{to: []string{"oncall@example.com"}, subject: "Warning! /x has an alert!", text: "All checks pass.\n/x is in the OK state.\n"},
+			wantSlack: "(:+1:) /x is in OK - All checks pass.",
+		},
+	} {
+		if step.name == "resolved" {
+			a.Update(s, okResult)
+			a.Update(quiet, okResult)
+		}
+		eventually(t, 20*time.Second, func() bool {
+			for _, m := range smtp.Messages() {
+				if got := decodeMail(t, m); got.text == step.wantMail.text {
+					if !slices.Equal(got.to, step.wantMail.to) || got.subject != step.wantMail.subject {
+						t.Fatalf("%s mail: to %q subject %q, want %q and %q", step.name, got.to, got.subject, step.wantMail.to, step.wantMail.subject)
+					}
+					return true
+				}
+			}
+			return false
+		}, step.name+" mail")
+		eventually(t, 20*time.Second, func() bool {
+			for _, r := range slack.Requests() {
+				var body struct {
+					Channel     string `json:"channel"`
+					Attachments []struct {
+						Text string `json:"text"`
+					} `json:"attachments"`
+				}
+				if err := json.Unmarshal(r.Body, &body); err != nil {
+					t.Fatalf("slack body %q: %v", r.Body, err)
+				}
+				if len(body.Attachments) == 1 && body.Attachments[0].Text == step.wantSlack {
+					if body.Channel != "#ops" || r.Path != "/slack" {
+						t.Fatalf("%s slack message to channel %q at %s", step.name, body.Channel, r.Path)
+					}
+					return true
+				}
+			}
+			return false
+		}, step.name+" Slack message")
+	}
+
+	// Nothing about the path without an alerter, and no more than one
+	// message of each kind.
+	if n := len(smtp.Messages()); n != 2 {
+		t.Errorf("%d mails, want 2", n)
+	}
+	for _, r := range slack.Requests() {
+		if bytes.Contains(r.Body, []byte("/quiet")) {
+			t.Errorf("Slack message about /quiet: %s", r.Body)
+		}
+	}
+	for _, m := range smtp.Messages() {
+		if strings.Contains(m.Data, "/quiet") {
+			t.Errorf("mail about /quiet:\n%s", m.Data)
+		}
+	}
+}

@@ -1,0 +1,61 @@
+// Package alerting turns the compliance of watched znodes into alerts and
+// delivers them to Alertmanager through its API v2.
+//
+// # Transitions
+//
+// Every path has one of three compliance states: OK, Error and Unknown.
+// The engine keeps, per path, the last observed state and the alert phase
+// (idle, pending, firing):
+//
+//   - Error while idle starts the path's hold-down (cancel_timeout). When it
+//     ends with the path still in Error, the alert fires. A zero hold-down
+//     fires at once.
+//   - OK during the hold-down cancels it silently; nothing is sent.
+//   - OK while firing resolves the alert: it is sent at once with
+//     endsAt = now, and resent for Options.ResolvedResendFor.
+//   - Unknown (no checks, ZooKeeper not connected, stale data) never fires
+//     and never resolves. A firing alert stays firing and keeps being
+//     resent. A running hold-down keeps running (Unknown pauses nothing),
+//     but Unknown decides nothing either: if the state is still Unknown
+//     when the hold-down ends, the alert does not fire; the path waits, and
+//     fires at once on the next observed Error (the hold-down has then
+//     elapsed with no OK seen) or goes back to idle on the next OK.
+//
+// Any change to a firing alert (its summary, or the path's labels after a
+// configuration reload) is sent at once. A label change makes it a
+// different alert for Alertmanager, so the old label set is resolved and
+// the new one fires, keeping the original start time. A path removed from
+// the configuration resolves its alert.
+//
+// # Alerts
+//
+// The alert is named ZnodeNotCompliant and carries the labels path,
+// cluster, severity (default "warning"), email (comma-joined), slack_channel
+// and hipchat_room when set, plus the path's extra labels; these cannot
+// replace alertname, path or cluster. Nothing per agent is in the labels,
+// so a new leader sends the very same alert (same fingerprint). Annotations
+// are summary, description, agent and runbook_url. Labels whose name is not
+// [a-zA-Z_][a-zA-Z0-9_]* (what Alertmanager 0.25 accepts) or whose value is
+// not valid UTF-8 are dropped, logged and counted; labels with an empty
+// value are left out, as Prometheus does.
+//
+// # Delivery
+//
+// Every agent runs the engine (Update, Remove, Run), so a follower knows the
+// current state when it becomes leader. Only while a Lead context is live
+// are alerts delivered: on entry the whole current state is queued at once,
+// and when the context ends, sending stops, in-flight requests are
+// cancelled and the queues are emptied (the next leader resends
+// everything, so these are not counted as dropped).
+//
+// Each Alertmanager has its own bounded queue and sender goroutine, so a
+// dead one never delays another. The sender posts batches; a failed batch
+// is retried with exponential backoff (100ms up to the resend interval)
+// unless Alertmanager rejected it as invalid (a 4xx answer other than 408
+// and 429). A full queue drops its oldest alert and counts it. Firing alerts
+// are resent every resend interval with endsAt = now + 4 × interval,
+// computed when the request is made so a long retry never delivers a stale
+// endsAt. When an Alertmanager answers again after a failure, or restarted
+// (its uptime from GET /api/v2/status changed; polled while idle), its
+// queue gets the whole current state at once.
+package alerting
