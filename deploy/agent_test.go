@@ -1,0 +1,296 @@
+package deploy
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/zk-monitor/zk_monitor/internal/testenv"
+)
+
+// TestAgentRunsWithDeployArgs runs the zk_monitor binary built from this
+// tree with the command lines of the deploy files, against a real
+// ZooKeeper, and checks the endpoints the deployments rely on. Addresses
+// that only exist inside a deployment (ZooKeeper, Alertmanager, the listen
+// address, the config file's location) are replaced by test ones; every
+// other flag is kept as the file has it.
+func TestAgentRunsWithDeployArgs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts ZooKeeper and zk_monitor agents")
+	}
+	bin := buildZkMonitor(t)
+	zk := testenv.StartZooKeeper(t)
+	am := testenv.StartHTTPRecorder(t)
+	absComposeConfig, err := filepath.Abs(composeConfigFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("docker-compose", func(t *testing.T) {
+		c := loadCompose(t)
+		// The zk-seed service creates the demo's znodes.
+		seed := withFlags(c.Services["zk-seed"].Command, map[string]string{"zookeeper": zk.Addr()}, nil)
+		if out, err := exec.Command(bin, seed...).CombinedOutput(); err != nil {
+			t.Fatalf("zk_monitor %s: %v\n%s", strings.Join(seed, " "), err, out)
+		}
+		args := withFlags(c.Services["zk-monitor-1"].Command,
+			map[string]string{"zookeeper": zk.Addr(), "config.file": absComposeConfig},
+			map[string]string{"alertmanager.url": am.URL()})
+		a := startAgent(t, bin, args)
+		a.waitStatus(t, "/-/ready", http.StatusOK)
+		a.waitStatus(t, "/-/healthy", http.StatusOK)
+		// What the README promises of the demo.
+		a.waitMetric(t, `zk_monitor_znode_compliant{path="/services/web/instances"}`, "1")
+		a.waitMetric(t, `zk_monitor_znode_compliant{path="/services/db/instances"}`, "0")
+		// With an Alertmanager and a max_children check configured, every
+		// family of testdata/exported_metrics.txt is exported, and nothing else.
+		exported := exportedMetrics(t)
+		served := a.metricFamilies(t)
+		for name := range exported {
+			if !served[name] {
+				t.Errorf("%s lists %s, which the agent does not export", exportedMetricsFile, name)
+			}
+		}
+		for name := range served {
+			if strings.HasPrefix(name, "zk_monitor_") && !exported[name] {
+				t.Errorf("the agent exports %s, which %s does not list", name, exportedMetricsFile)
+			}
+		}
+		// The agents run with --web.enable-lifecycle: curl -X POST /-/reload works.
+		if code := a.do(t, http.MethodPost, "/-/reload"); code != http.StatusOK {
+			t.Errorf("POST /-/reload: status %d, want 200", code)
+		}
+	})
+
+	t.Run("kubernetes", func(t *testing.T) {
+		objs := loadKubernetes(t)
+		var spec deploymentSpec
+		var monitorPath string
+		for _, o := range objs {
+			switch o.Kind {
+			case "Deployment":
+				decodeSpec(t, o, &spec)
+			case "ServiceMonitor":
+				var m monitorSpec
+				decodeSpec(t, o, &m)
+				monitorPath = m.Endpoints[0].Path
+			}
+		}
+		c := spec.Template.Spec.Containers[0]
+		data, ok := configMapFile(t, objs, spec.Template.Spec, c)
+		if !ok {
+			t.Fatalf("no path-spec file in a ConfigMap")
+		}
+		configFile := filepath.Join(t.TempDir(), "zk_monitor.yml")
+		if err := os.WriteFile(configFile, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		args := withFlags(c.Args,
+			map[string]string{"zookeeper": zk.Addr(), "config.file": configFile},
+			map[string]string{"alertmanager.url": am.URL()})
+		for i := range args {
+			args[i] = strings.ReplaceAll(args[i], "$(POD_NAME)", "zk-monitor-7d9f-abcde")
+		}
+		a := startAgent(t, bin, args)
+		a.waitStatus(t, c.ReadinessProbe.HTTPGet.Path, http.StatusOK)
+		a.waitStatus(t, c.LivenessProbe.HTTPGet.Path, http.StatusOK)
+		if monitorPath == "" {
+			monitorPath = "/metrics"
+		}
+		a.waitStatus(t, monitorPath, http.StatusOK)
+		// The agent watches the paths of the ConfigMap.
+		paths := regexp.MustCompile(`(?m)^(/\S+):`).FindAllStringSubmatch(data, -1)
+		if len(paths) == 0 {
+			t.Fatalf("no paths found in the ConfigMap's path-spec file")
+		}
+		for _, path := range paths {
+			a.waitSeries(t, fmt.Sprintf(`zk_monitor_znode_compliance_state{path=%q,state="ok"}`, path[1]))
+		}
+	})
+
+	t.Run("systemd", func(t *testing.T) {
+		args := withFlags(systemdArgs(t),
+			map[string]string{"zookeeper": zk.Addr(), "config.file": absComposeConfig},
+			map[string]string{"alertmanager.url": am.URL()})
+		a := startAgent(t, bin, args)
+		a.waitStatus(t, "/-/ready", http.StatusOK)
+	})
+
+	t.Run("Dockerfile", func(t *testing.T) {
+		d := parseDockerfile(t)
+		args := withFlags(d.cmd, map[string]string{"zookeeper": zk.Addr(), "config.file": absComposeConfig}, nil)
+		a := startAgent(t, bin, args)
+		a.waitStatus(t, "/-/ready", http.StatusOK)
+	})
+}
+
+// withFlags returns a copy of args with --name=value set for each entry of
+// set (added when missing) and replaced for each entry of replace that
+// args has. --web.listen-address is always replaced by a free port on
+// 127.0.0.1 by startAgent.
+func withFlags(args []string, set, replace map[string]string) []string {
+	out := append([]string(nil), args...)
+	apply := func(name, value string, add bool) {
+		for i, a := range out {
+			if strings.HasPrefix(a, "--"+name+"=") {
+				out[i] = "--" + name + "=" + value
+				return
+			}
+		}
+		if add {
+			out = append(out, "--"+name+"="+value)
+		}
+	}
+	names := make([]string, 0, len(set))
+	for name := range set {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		apply(name, set[name], true)
+	}
+	for name, value := range replace {
+		apply(name, value, false)
+	}
+	return out
+}
+
+// agent is a running zk_monitor process.
+type agent struct {
+	base    string
+	logPath string
+}
+
+// startAgent starts zk_monitor with args, listening on a free port of
+// 127.0.0.1, and stops it when the test ends.
+func startAgent(t *testing.T, bin string, args []string) *agent {
+	t.Helper()
+	port := testenv.FreePort(t)
+	var kept []string
+	for _, a := range args {
+		if !strings.HasPrefix(a, "--web.listen-address=") && !strings.HasPrefix(a, "--port=") {
+			kept = append(kept, a)
+		}
+	}
+	kept = append(kept, "--web.listen-address=127.0.0.1:"+strconv.Itoa(port))
+	logPath := filepath.Join(t.TempDir(), "zk_monitor.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, kept...)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting zk_monitor: %v", err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			_ = cmd.Process.Kill()
+			<-done
+			t.Errorf("zk_monitor did not stop within 15s of SIGTERM")
+		}
+		_ = logFile.Close()
+		if t.Failed() {
+			out, _ := os.ReadFile(logPath)
+			t.Logf("zk_monitor %s\nlog:\n%s", strings.Join(kept, " "), out)
+		}
+	})
+	return &agent{base: "http://127.0.0.1:" + strconv.Itoa(port), logPath: logPath}
+}
+
+var httpClient = &http.Client{Timeout: 5 * time.Second}
+
+// do sends a request without a body and returns the status code (0 when the
+// request failed).
+func (a *agent) do(t *testing.T, method, path string) int {
+	t.Helper()
+	req, err := http.NewRequest(method, a.base+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		return 0
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	_ = resp.Body.Close()
+	return resp.StatusCode
+}
+
+func (a *agent) waitStatus(t *testing.T, path string, want int) {
+	t.Helper()
+	last := 0
+	testenv.Eventually(t, 30*time.Second, 100*time.Millisecond, func() bool {
+		last = a.do(t, http.MethodGet, path)
+		return last == want
+	}, "GET %s: status %d, want %d", path, last, want)
+}
+
+func (a *agent) metrics(t *testing.T) string {
+	t.Helper()
+	resp, err := httpClient.Get(a.base + "/metrics")
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return string(body)
+}
+
+// waitMetric waits until /metrics has the series (name and labels exactly
+// as the exposition format writes them) with the value.
+func (a *agent) waitMetric(t *testing.T, series, value string) {
+	t.Helper()
+	want := series + " " + value
+	testenv.Eventually(t, 30*time.Second, 100*time.Millisecond, func() bool {
+		for _, line := range strings.Split(a.metrics(t), "\n") {
+			if line == want {
+				return true
+			}
+		}
+		return false
+	}, "/metrics has no line %q", want)
+}
+
+// waitSeries waits until /metrics has the series, whatever its value.
+func (a *agent) waitSeries(t *testing.T, series string) {
+	t.Helper()
+	testenv.Eventually(t, 30*time.Second, 100*time.Millisecond, func() bool {
+		for _, line := range strings.Split(a.metrics(t), "\n") {
+			if strings.HasPrefix(line, series+" ") {
+				return true
+			}
+		}
+		return false
+	}, "/metrics has no series %s", series)
+}
+
+// metricFamilies returns the metric families /metrics declares (# TYPE).
+func (a *agent) metricFamilies(t *testing.T) map[string]bool {
+	t.Helper()
+	families := map[string]bool{}
+	for _, line := range strings.Split(a.metrics(t), "\n") {
+		if f := strings.Fields(line); len(f) >= 3 && f[0] == "#" && f[1] == "TYPE" {
+			families[f[2]] = true
+		}
+	}
+	if len(families) == 0 {
+		t.Fatalf("/metrics declares no metric families")
+	}
+	return families
+}

@@ -1,0 +1,392 @@
+package deploy
+
+import (
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+)
+
+// No Kubernetes cluster is at hand: these tests check the manifests
+// statically. Every object has apiVersion, kind and a name, and the names,
+// labels and ports that tie the Deployment, Service, ServiceMonitor,
+// PodMonitor and ConfigMap together agree.
+
+type k8sObject struct {
+	file       string
+	APIVersion string `yaml:"apiVersion"`
+	Kind       string `yaml:"kind"`
+	Metadata   struct {
+		Name      string            `yaml:"name"`
+		Namespace string            `yaml:"namespace"`
+		Labels    map[string]string `yaml:"labels"`
+	} `yaml:"metadata"`
+	Data map[string]string `yaml:"data"`
+	Spec yaml.Node         `yaml:"spec"`
+}
+
+func (o k8sObject) String() string {
+	return fmt.Sprintf("%s %s/%s (%s)", o.Kind, o.Metadata.Namespace, o.Metadata.Name, o.file)
+}
+
+type labelSelector struct {
+	MatchLabels map[string]string `yaml:"matchLabels"`
+}
+
+type deploymentSpec struct {
+	Replicas *int          `yaml:"replicas"`
+	Selector labelSelector `yaml:"selector"`
+	Template struct {
+		Metadata struct {
+			Labels map[string]string `yaml:"labels"`
+		} `yaml:"metadata"`
+		Spec podSpec `yaml:"spec"`
+	} `yaml:"template"`
+}
+
+type podSpec struct {
+	ServiceAccountName string `yaml:"serviceAccountName"`
+	SecurityContext    struct {
+		RunAsNonRoot *bool `yaml:"runAsNonRoot"`
+		RunAsUser    *int  `yaml:"runAsUser"`
+	} `yaml:"securityContext"`
+	Containers []container `yaml:"containers"`
+	Volumes    []struct {
+		Name      string `yaml:"name"`
+		ConfigMap *struct {
+			Name string `yaml:"name"`
+		} `yaml:"configMap"`
+	} `yaml:"volumes"`
+}
+
+type container struct {
+	Name  string   `yaml:"name"`
+	Image string   `yaml:"image"`
+	Args  []string `yaml:"args"`
+	Ports []struct {
+		Name          string `yaml:"name"`
+		ContainerPort int    `yaml:"containerPort"`
+	} `yaml:"ports"`
+	ReadinessProbe *probe `yaml:"readinessProbe"`
+	LivenessProbe  *probe `yaml:"livenessProbe"`
+	Resources      struct {
+		Requests map[string]string `yaml:"requests"`
+		Limits   map[string]string `yaml:"limits"`
+	} `yaml:"resources"`
+	SecurityContext struct {
+		RunAsNonRoot             *bool `yaml:"runAsNonRoot"`
+		AllowPrivilegeEscalation *bool `yaml:"allowPrivilegeEscalation"`
+		ReadOnlyRootFilesystem   *bool `yaml:"readOnlyRootFilesystem"`
+	} `yaml:"securityContext"`
+	VolumeMounts []struct {
+		Name      string `yaml:"name"`
+		MountPath string `yaml:"mountPath"`
+	} `yaml:"volumeMounts"`
+}
+
+type probe struct {
+	HTTPGet *struct {
+		Path string `yaml:"path"`
+		// Port is a number or a port name.
+		Port string `yaml:"port"`
+	} `yaml:"httpGet"`
+}
+
+type serviceSpec struct {
+	Selector map[string]string `yaml:"selector"`
+	Ports    []struct {
+		Name       string `yaml:"name"`
+		Port       int    `yaml:"port"`
+		TargetPort string `yaml:"targetPort"`
+	} `yaml:"ports"`
+}
+
+type monitorSpec struct {
+	Selector          labelSelector `yaml:"selector"`
+	NamespaceSelector struct {
+		MatchNames []string `yaml:"matchNames"`
+	} `yaml:"namespaceSelector"`
+	Endpoints []struct {
+		Port string `yaml:"port"`
+		Path string `yaml:"path"`
+	} `yaml:"endpoints"`
+	PodMetricsEndpoints []struct {
+		Port string `yaml:"port"`
+		Path string `yaml:"path"`
+	} `yaml:"podMetricsEndpoints"`
+}
+
+func loadKubernetes(t *testing.T) []k8sObject {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(kubernetesDir, "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no manifests in %s: %v", kubernetesDir, err)
+	}
+	var objs []k8sObject
+	for _, f := range files {
+		docs, err := decodeYAMLDocuments(readFile(t, f))
+		if err != nil {
+			t.Fatalf("parsing %s: %v", f, err)
+		}
+		for _, d := range docs {
+			o := k8sObject{file: f}
+			if err := d.Decode(&o); err != nil {
+				t.Fatalf("%s: %v", f, err)
+			}
+			objs = append(objs, o)
+		}
+	}
+	return objs
+}
+
+func decodeSpec(t *testing.T, o k8sObject, v any) {
+	t.Helper()
+	if err := o.Spec.Decode(v); err != nil {
+		t.Fatalf("%s: spec: %v", o, err)
+	}
+}
+
+// kubernetesContainers returns the containers of every Deployment.
+func kubernetesContainers(t *testing.T) []container {
+	t.Helper()
+	var cs []container
+	for _, o := range loadKubernetes(t) {
+		if o.Kind == "Deployment" {
+			var spec deploymentSpec
+			decodeSpec(t, o, &spec)
+			cs = append(cs, spec.Template.Spec.Containers...)
+		}
+	}
+	return cs
+}
+
+// selects reports whether every label of selector is in labels.
+func selects(selector, labels map[string]string) bool {
+	if len(selector) == 0 {
+		return false
+	}
+	for k, v := range selector {
+		if labels[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func TestKubernetesObjects(t *testing.T) {
+	objs := loadKubernetes(t)
+	namespaces := map[string]bool{}
+	kinds := map[string]int{}
+	for _, o := range objs {
+		kinds[o.Kind]++
+		if o.Kind == "Namespace" {
+			namespaces[o.Metadata.Name] = true
+		}
+	}
+	for _, o := range objs {
+		if o.APIVersion == "" || o.Kind == "" || o.Metadata.Name == "" {
+			t.Errorf("%s: apiVersion, kind and metadata.name are required", o)
+		}
+		if o.Kind != "Namespace" && !namespaces[o.Metadata.Namespace] {
+			t.Errorf("%s: namespace %q is not one the manifests create", o, o.Metadata.Namespace)
+		}
+		if strings.HasSuffix(o.Kind, "Monitor") && o.APIVersion != "monitoring.coreos.com/v1" {
+			t.Errorf("%s: apiVersion %s, want monitoring.coreos.com/v1", o, o.APIVersion)
+		}
+	}
+	for _, want := range []string{"ConfigMap", "Deployment", "Service", "ServiceMonitor", "PodMonitor"} {
+		if kinds[want] != 1 {
+			t.Errorf("%d objects of kind %s, want 1", kinds[want], want)
+		}
+	}
+}
+
+// TestKubernetesConsistency follows the references between the objects:
+// Service and monitors to pods and ports, probes to ports, --config.file to
+// the ConfigMap.
+func TestKubernetesConsistency(t *testing.T) {
+	objs := loadKubernetes(t)
+	byKind := map[string][]k8sObject{}
+	for _, o := range objs {
+		byKind[o.Kind] = append(byKind[o.Kind], o)
+	}
+	if len(byKind["Deployment"]) != 1 || len(byKind["Service"]) != 1 {
+		t.Fatalf("want one Deployment and one Service")
+	}
+	deployObj, svcObj := byKind["Deployment"][0], byKind["Service"][0]
+	var dep deploymentSpec
+	decodeSpec(t, deployObj, &dep)
+	pod := dep.Template.Spec
+	podLabels := dep.Template.Metadata.Labels
+
+	if dep.Replicas == nil || *dep.Replicas != 3 {
+		t.Errorf("%s: want 3 replicas", deployObj)
+	}
+	if !selects(dep.Selector.MatchLabels, podLabels) {
+		t.Errorf("%s: selector %v does not select its pods %v", deployObj, dep.Selector.MatchLabels, podLabels)
+	}
+	if pod.ServiceAccountName != "" {
+		found := false
+		for _, o := range byKind["ServiceAccount"] {
+			found = found || o.Metadata.Name == pod.ServiceAccountName
+		}
+		if !found {
+			t.Errorf("%s: service account %s is not defined", deployObj, pod.ServiceAccountName)
+		}
+	}
+	if len(pod.Containers) != 1 {
+		t.Fatalf("%s: want one container", deployObj)
+	}
+	c := pod.Containers[0]
+
+	// Ports by name and number.
+	portNames := map[string]int{}
+	portNumbers := map[string]bool{}
+	for _, p := range c.Ports {
+		portNames[p.Name] = p.ContainerPort
+		portNumbers[strconv.Itoa(p.ContainerPort)] = true
+	}
+	resolves := func(port string) bool { return portNumbers[port] || portNames[port] != 0 }
+	if !portNumbers[listenPort(c.Args)] {
+		t.Errorf("container listens on %s (--web.listen-address), but declares ports %v", listenPort(c.Args), c.Ports)
+	}
+
+	// Probes.
+	for _, p := range []struct {
+		name, path string
+		probe      *probe
+	}{
+		{"readinessProbe", "/-/ready", c.ReadinessProbe},
+		{"livenessProbe", "/-/healthy", c.LivenessProbe},
+	} {
+		switch {
+		case p.probe == nil || p.probe.HTTPGet == nil:
+			t.Errorf("container %s: no HTTP %s", c.Name, p.name)
+		case p.probe.HTTPGet.Path != p.path:
+			t.Errorf("container %s: %s path %s, want %s", c.Name, p.name, p.probe.HTTPGet.Path, p.path)
+		case !resolves(p.probe.HTTPGet.Port):
+			t.Errorf("container %s: %s port %s is not a container port", c.Name, p.name, p.probe.HTTPGet.Port)
+		}
+	}
+
+	// Security and resources.
+	if nonRoot := pod.SecurityContext.RunAsNonRoot; (nonRoot == nil || !*nonRoot) && (c.SecurityContext.RunAsNonRoot == nil || !*c.SecurityContext.RunAsNonRoot) {
+		t.Errorf("container %s: runAsNonRoot is not set", c.Name)
+	}
+	if ape := c.SecurityContext.AllowPrivilegeEscalation; ape == nil || *ape {
+		t.Errorf("container %s: allowPrivilegeEscalation must be false", c.Name)
+	}
+	if c.Resources.Requests["cpu"] == "" || c.Resources.Requests["memory"] == "" || c.Resources.Limits["memory"] == "" {
+		t.Errorf("container %s: want cpu and memory requests and a memory limit, have %+v", c.Name, c.Resources)
+	}
+
+	// Arguments: ZooKeeper, and the config file from the ConfigMap.
+	if _, ok := flagValue(c.Args, "zookeeper"); !ok {
+		t.Errorf("container %s: no --zookeeper", c.Name)
+	}
+	if _, ok := configMapFile(t, objs, pod, c); !ok {
+		t.Errorf("container %s: --config.file is not a key of a mounted ConfigMap", c.Name)
+	}
+
+	// Service.
+	var svc serviceSpec
+	decodeSpec(t, svcObj, &svc)
+	if !selects(svc.Selector, podLabels) {
+		t.Errorf("%s: selector %v does not select the pods %v", svcObj, svc.Selector, podLabels)
+	}
+	svcPortNames := map[string]bool{}
+	for _, p := range svc.Ports {
+		svcPortNames[p.Name] = true
+		target := p.TargetPort
+		if target == "" {
+			target = strconv.Itoa(p.Port)
+		}
+		if !resolves(target) {
+			t.Errorf("%s: port %s targets %s, not a container port", svcObj, p.Name, target)
+		}
+	}
+
+	// Monitors and the disruption budget.
+	for _, o := range objs {
+		switch o.Kind {
+		case "ServiceMonitor":
+			var m monitorSpec
+			decodeSpec(t, o, &m)
+			if !selects(m.Selector.MatchLabels, svcObj.Metadata.Labels) {
+				t.Errorf("%s: selector %v does not select %s labels %v", o, m.Selector.MatchLabels, svcObj, svcObj.Metadata.Labels)
+			}
+			if !contains(m.NamespaceSelector.MatchNames, svcObj.Metadata.Namespace) && svcObj.Metadata.Namespace != o.Metadata.Namespace {
+				t.Errorf("%s: does not look in namespace %s", o, svcObj.Metadata.Namespace)
+			}
+			if len(m.Endpoints) == 0 {
+				t.Errorf("%s: no endpoints", o)
+			}
+			for _, e := range m.Endpoints {
+				if !svcPortNames[e.Port] {
+					t.Errorf("%s: endpoint port %q is not a port name of %s", o, e.Port, svcObj)
+				}
+				if e.Path != "" && e.Path != "/metrics" {
+					t.Errorf("%s: path %s, zk_monitor serves /metrics", o, e.Path)
+				}
+			}
+		case "PodMonitor":
+			var m monitorSpec
+			decodeSpec(t, o, &m)
+			if !selects(m.Selector.MatchLabels, podLabels) {
+				t.Errorf("%s: selector %v does not select the pods %v", o, m.Selector.MatchLabels, podLabels)
+			}
+			if !contains(m.NamespaceSelector.MatchNames, deployObj.Metadata.Namespace) && deployObj.Metadata.Namespace != o.Metadata.Namespace {
+				t.Errorf("%s: does not look in namespace %s", o, deployObj.Metadata.Namespace)
+			}
+			if len(m.PodMetricsEndpoints) == 0 {
+				t.Errorf("%s: no podMetricsEndpoints", o)
+			}
+			for _, e := range m.PodMetricsEndpoints {
+				if portNames[e.Port] == 0 {
+					t.Errorf("%s: port %q is not a named container port", o, e.Port)
+				}
+				if e.Path != "" && e.Path != "/metrics" {
+					t.Errorf("%s: path %s, zk_monitor serves /metrics", o, e.Path)
+				}
+			}
+		case "PodDisruptionBudget":
+			var pdb struct {
+				Selector labelSelector `yaml:"selector"`
+			}
+			decodeSpec(t, o, &pdb)
+			if !selects(pdb.Selector.MatchLabels, podLabels) {
+				t.Errorf("%s: selector %v does not select the pods %v", o, pdb.Selector.MatchLabels, podLabels)
+			}
+		}
+	}
+}
+
+// configMapFile returns the content of the file --config.file names, taken
+// from the ConfigMap mounted there.
+func configMapFile(t *testing.T, objs []k8sObject, pod podSpec, c container) (string, bool) {
+	t.Helper()
+	cf, ok := flagValue(c.Args, "config.file")
+	if !ok {
+		return "", false
+	}
+	for _, m := range c.VolumeMounts {
+		if filepath.Dir(cf) != filepath.Clean(m.MountPath) {
+			continue
+		}
+		for _, v := range pod.Volumes {
+			if v.Name != m.Name || v.ConfigMap == nil {
+				continue
+			}
+			for _, o := range objs {
+				if o.Kind == "ConfigMap" && o.Metadata.Name == v.ConfigMap.Name {
+					data, ok := o.Data[filepath.Base(cf)]
+					return data, ok
+				}
+			}
+		}
+	}
+	return "", false
+}
