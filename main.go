@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -85,14 +86,20 @@ func parseArgs(args []string, stdout, stderr io.Writer) (*command, error) {
 	app := kingpin.New("zk_monitor", "Watches ZooKeeper znodes, exports their compliance to Prometheus and sends alerts to Alertmanager from one elected agent.")
 	app.UsageWriter(stdout)
 	app.ErrorWriter(stderr)
-	app.Terminate(nil)
+	// --help and --version print and "terminate"; parsing then goes on, so
+	// remember that they ran and stop here instead of exiting the process.
+	terminated := false
+	app.Terminate(func(int) { terminated = true })
 	app.Version(version.Print("zk_monitor"))
 	app.HelpFlag.Short('h')
 
 	cmd := &command{name: "run"}
 	o := &cmd.options
 	var (
-		port          uint16
+		port          string
+		sessionTO     string
+		resend        string
+		amTimeout     string
 		listen        []string
 		level         string
 		legacyLevel   string
@@ -106,21 +113,21 @@ func parseArgs(args []string, stdout, stderr io.Writer) (*command, error) {
 	app.Flag("zookeeper_user", "ZooKeeper digest-auth user.").StringVar(&o.ZooKeeperUser)
 	app.Flag("zookeeper_pass", "ZooKeeper digest-auth password (visible in ps; prefer --zookeeper_pass_file).").StringVar(&o.ZooKeeperPass)
 	app.Flag("zookeeper_pass_file", "File holding the ZooKeeper digest-auth password.").StringVar(&passwordFile)
-	app.Flag("zookeeper.session-timeout", "ZooKeeper session timeout; a leader that loses its session is replaced within it.").Default("10s").DurationVar(&o.SessionTimeout)
+	app.Flag("zookeeper.session-timeout", "ZooKeeper session timeout; a leader that loses its session is replaced within it.").Default("10s").StringVar(&sessionTO)
 	app.Flag("cluster_name", "Unique cluster name (ie, prod-zookeeper-monitor); agents with the same name elect one leader.").Short('c').Default("zkmonitor").StringVar(&o.ClusterName)
 	app.Flag("cluster_prefix", "Prefix path in ZooKeeper for all zk_monitor clusters.").Default("/zk_monitor").StringVar(&o.ClusterPrefix)
 	app.Flag("agent.name", "Name of this agent in the cluster (default <hostname>-<pid>).").StringVar(&o.AgentName)
 	app.Flag("file", "Path to YAML file with znodes to monitor (same as --config.file).").Short('f').StringVar(&legacyFile)
 	app.Flag("config.file", "Path to YAML file with znodes to monitor.").StringVar(&configFile)
-	app.Flag("port", "Port to listen on (def: 8080); --web.listen-address wins.").Short('p').Default("8080").Uint16Var(&port)
+	app.Flag("port", "Port to listen on (def: 8080); --web.listen-address wins.").Short('p').Default("8080").StringVar(&port)
 	app.Flag("web.listen-address", "Address to listen on for the web interface and telemetry; repeatable.").StringsVar(&listen)
 	app.Flag("web.config.file", "Path to a web configuration file enabling TLS or basic authentication (exporter-toolkit format).").StringVar(&o.WebConfigFile)
 	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&o.TelemetryPath)
 	app.Flag("web.external-url", "URL under which this agent is reachable, used in alert links.").StringVar(&o.ExternalURL)
 	app.Flag("web.enable-lifecycle", "Enable configuration reload via HTTP POST /-/reload.").BoolVar(&o.EnableLifecycle)
 	app.Flag("alertmanager.url", "Alertmanager base URL (e.g. http://alertmanager:9093); repeat for each Alertmanager of an HA set.").StringsVar(&alertmanagers)
-	app.Flag("alertmanager.resend-interval", "How often firing alerts are re-sent to Alertmanager.").Default("1m").DurationVar(&o.ResendInterval)
-	app.Flag("alertmanager.timeout", "Timeout of one request to Alertmanager.").Default("10s").DurationVar(&o.AlertmanagerTimeout)
+	app.Flag("alertmanager.resend-interval", "How often firing alerts are re-sent to Alertmanager.").Default("1m").StringVar(&resend)
+	app.Flag("alertmanager.timeout", "Timeout of one request to Alertmanager.").Default("10s").StringVar(&amTimeout)
 	app.Flag("level", "Set logging level (INFO|WARN|DEBUG|ERROR); same as --log.level.").Short('l').StringVar(&legacyLevel)
 	app.Flag("log.level", "Only log messages with the given severity or above: debug, info, warn, error.").Default("warn").StringVar(&level)
 	app.Flag("log.format", "Output format of log messages: logfmt or json.").Default("logfmt").StringVar(&cmd.logging.Format)
@@ -131,9 +138,14 @@ func parseArgs(args []string, stdout, stderr io.Writer) (*command, error) {
 	seedCmd.Arg("path", "Znode paths.").Required().StringsVar(&cmd.files)
 
 	checkCmd := app.Command("check-config", "Check configuration files and exit: 0 when all are valid.")
-	checkCmd.Arg("file", "Configuration files to check.").Required().ExistingFilesVar(&cmd.files)
+	// Plain strings, not ExistingFiles: a missing file is reported with the
+	// others rather than stopping the check of the rest.
+	checkCmd.Arg("file", "Configuration files to check.").Required().StringsVar(&cmd.files)
 
 	chosen, err := app.Parse(args)
+	if terminated {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -167,12 +179,36 @@ func parseArgs(args []string, stdout, stderr io.Writer) (*command, error) {
 	default:
 		o.ConfigFile = legacyFile
 	}
+	if o.ConfigFile != "" {
+		// Fail now, naming the file, rather than from inside the daemon.
+		f, err := os.Open(o.ConfigFile)
+		if err != nil {
+			return nil, fmt.Errorf("config file: %w", err)
+		}
+		f.Close()
+	}
+	n, err := strconv.ParseUint(port, 10, 16)
+	if err != nil || n == 0 {
+		return nil, fmt.Errorf("-p/--port %q must be a port number 1-65535", port)
+	}
 	o.ListenAddresses = listen
 	if len(o.ListenAddresses) == 0 {
-		o.ListenAddresses = []string{fmt.Sprintf(":%d", port)}
+		o.ListenAddresses = []string{fmt.Sprintf(":%d", n)}
 	}
-	if port == 0 && len(listen) == 0 {
-		return nil, fmt.Errorf("-p/--port must be 1-65535")
+	for _, d := range []struct {
+		flag  string
+		value string
+		dst   *time.Duration
+	}{
+		{"--zookeeper.session-timeout", sessionTO, &o.SessionTimeout},
+		{"--alertmanager.resend-interval", resend, &o.ResendInterval},
+		{"--alertmanager.timeout", amTimeout, &o.AlertmanagerTimeout},
+	} {
+		v, err := time.ParseDuration(d.value)
+		if err != nil {
+			return nil, fmt.Errorf("%s %q is not a duration such as 10s or 1m", d.flag, d.value)
+		}
+		*d.dst = v
 	}
 	if o.SessionTimeout < 100*time.Millisecond {
 		return nil, fmt.Errorf("--zookeeper.session-timeout %s is too short", o.SessionTimeout)
@@ -222,17 +258,20 @@ func parseArgs(args []string, stdout, stderr io.Writer) (*command, error) {
 	return cmd, nil
 }
 
-// checkConfig validates files like promtool check config: a summary per
-// valid file, every error with file:line otherwise.
+// checkConfig validates files like promtool check config: each file gets a
+// "Checking FILE" line and then a SUCCESS summary on stdout, or FAILED and
+// every error as file:line on stderr. The exit status is 1 when any file
+// failed.
 func checkConfig(files []string, stdout, stderr io.Writer) int {
 	status := 0
 	for _, f := range files {
+		fmt.Fprintf(stdout, "Checking %s\n", f)
 		cfg, warnings, err := config.Load(f)
 		for _, w := range warnings {
 			fmt.Fprintf(stderr, "  WARNING: %s\n", w)
 		}
 		if err != nil {
-			fmt.Fprintf(stderr, "Checking %s\n  FAILED:\n", f)
+			fmt.Fprintf(stderr, "  FAILED:\n")
 			for _, line := range strings.Split(err.Error(), "\n") {
 				fmt.Fprintf(stderr, "    %s\n", line)
 			}
@@ -245,7 +284,7 @@ func checkConfig(files []string, stdout, stderr io.Writer) int {
 				globs++
 			}
 		}
-		fmt.Fprintf(stdout, "Checking %s\n  SUCCESS: %d paths (%d glob patterns) found\n", f, len(cfg.Paths), globs)
+		fmt.Fprintf(stdout, "  SUCCESS: %d paths (%d glob patterns) found\n", len(cfg.Paths), globs)
 	}
 	return status
 }

@@ -1,10 +1,12 @@
 package collector
 
 import (
+	"context"
 	"errors"
 	"path"
 	"strings"
 
+	"github.com/go-kit/log/level"
 	"github.com/go-zookeeper/zk"
 
 	"github.com/zk-monitor/zk_monitor/config"
@@ -59,7 +61,7 @@ func withPath(spec config.PathSpec, p string) config.PathSpec {
 }
 
 // readDir lists a glob directory and updates what it matches.
-func (w *Watcher) readDir(key string, epoch uint64) {
+func (w *Watcher) readDir(ctx context.Context, key string, epoch uint64) {
 	w.mu.RLock()
 	d := w.dirs[key]
 	w.mu.RUnlock()
@@ -81,7 +83,9 @@ func (w *Watcher) readDir(key string, epoch uint64) {
 	}
 	if err != nil {
 		if !connectionError(err) {
-			w.logger.Log("level", "warn", "msg", "listing glob directory failed", "path", dir, "pattern", d.pattern.Path, "err", err)
+			// Not authorized, for one: try again later, as for a path.
+			level.Warn(w.logger).Log("msg", "listing glob directory failed", "path", dir, "pattern", d.pattern.Path, "err", err)
+			w.retryLater(ctx, key)
 		}
 		return
 	}
@@ -106,12 +110,13 @@ func (w *Watcher) readDir(key string, epoch uint64) {
 		}
 	}
 	for m := range matches {
-		if d.matches[m] {
-			continue
-		}
 		if last {
-			if _, literal := w.specs[m]; literal {
-				continue // an exact entry in the file wins over a pattern
+			// Monitored already: by this pattern, or by an exact entry in
+			// the file or another pattern, which win. A match that was seen
+			// before but is not monitored (its exact entry was removed by a
+			// reload) is taken over.
+			if _, monitored := w.specs[m]; monitored {
+				continue
 			}
 			spec := withPath(d.pattern, m)
 			w.specs[m] = spec
@@ -119,6 +124,9 @@ func (w *Watcher) readDir(key string, epoch uint64) {
 			w.sorted = nil
 			w.markDirtyLocked(m)
 		} else {
+			if d.matches[m] {
+				continue
+			}
 			sub := dirKey(d.pattern.Path, m)
 			w.dirs[sub] = &globDir{pattern: d.pattern, depth: d.depth + 1, matches: map[string]bool{}}
 			w.markDirtyLocked(sub)

@@ -12,6 +12,8 @@ package collector
 import (
 	"context"
 	"errors"
+	"maps"
+	"path"
 	"sort"
 	"strings"
 	"sync"
@@ -128,7 +130,11 @@ func NewWatcher(conn ZooKeeper, cfg *config.Config, listener Listener, opts Opti
 	}
 	w.applyConfig(cfg)
 	conn.Subscribe(w.onEvent)
+	// Under the lock: onEvent may already run. Events about later changes
+	// of the connection are delivered after this read, so none is lost.
+	w.mu.Lock()
 	w.connected = conn.Connected()
+	w.mu.Unlock()
 	return w
 }
 
@@ -216,45 +222,75 @@ func (w *Watcher) applyConfig(cfg *config.Config) (removed []string, changed []*
 		}
 		w.specs[spec.Path] = spec
 	}
-	// A glob whose spec did not change keeps its expansion and its matches'
-	// state; a new or changed one is expanded from its root again.
+	// A glob that is still in the file keeps its expansion and its matches'
+	// state; when only its checks or alert settings changed, its matches
+	// are changed paths (like a literal path whose spec changed), not
+	// removed and found again, so a firing alert keeps its start. A new
+	// glob is expanded from its root.
 	oldDirs := w.dirs
 	w.dirs = map[string]*globDir{}
-	keptGlobs := map[string]bool{}
+	keptGlobs := map[string]config.PathSpec{}
 	for _, g := range w.globs {
 		rootKey := dirKey(g.Path, globRoot(g.Path))
-		if old := oldDirs[rootKey]; old != nil && old.pattern.Equal(g) {
-			keptGlobs[g.Path] = true
+		if old := oldDirs[rootKey]; old != nil {
+			keptGlobs[g.Path] = g
+			same := old.pattern.Equal(g)
 			for key, d := range oldDirs {
-				if strings.HasPrefix(key, dirKeyPrefix+g.Path+dirKeyPrefix) {
-					w.dirs[key] = d
+				if !strings.HasPrefix(key, dirKeyPrefix+g.Path+dirKeyPrefix) {
+					continue
 				}
+				if same {
+					w.dirs[key] = d
+					continue
+				}
+				// A read of the old directory in flight is discarded
+				// (readDir checks w.dirs[key] == d): list it again.
+				w.dirs[key] = &globDir{pattern: g, depth: d.depth, matches: maps.Clone(d.matches)}
+				w.markDirtyLocked(key)
 			}
 			continue
 		}
 		w.dirs[rootKey] = &globDir{pattern: g, depth: segments(globRoot(g.Path)), matches: map[string]bool{}}
 		w.markDirtyLocked(rootKey)
 	}
+	var dropped []string
 	for p, st := range w.states {
-		spec, isLiteral := w.specs[p]
-		switch {
-		case isLiteral:
-			if st.Pattern == "" && spec.Equal(st.Spec) {
+		// w.specs holds the literal paths here; glob matches are added
+		// back as they are kept.
+		spec, literal := w.specs[p]
+		pattern := ""
+		if !literal {
+			g, kept := keptGlobs[st.Pattern]
+			if st.Pattern == "" || !kept {
+				delete(w.states, p)
+				w.sorted = nil
+				removed = append(removed, p)
+				dropped = append(dropped, p)
 				continue
 			}
-			next := *st
-			next.Spec, next.Pattern = spec, ""
-			next.Result = compliance.Evaluate(spec, next.Observation)
-			w.states[p] = &next
-			changed = append(changed, &next)
-			// New checks may need data that was not fetched: read again.
-			w.markDirtyLocked(p)
-		case st.Pattern != "" && keptGlobs[st.Pattern]:
-			w.specs[p] = st.Spec
-		default:
-			delete(w.states, p)
-			w.sorted = nil
-			removed = append(removed, p)
+			spec, pattern = withPath(g, p), st.Pattern
+			w.specs[p] = spec
+		}
+		if st.Pattern == pattern && spec.Equal(st.Spec) {
+			continue
+		}
+		next := *st
+		next.Spec, next.Pattern = spec, pattern
+		next.Result = compliance.Evaluate(spec, next.Observation)
+		w.states[p] = &next
+		changed = append(changed, &next)
+		// New checks may need data that was not fetched: read again.
+		w.markDirtyLocked(p)
+	}
+	// A path that stopped being monitored may still match a kept pattern
+	// (an exact entry removed from the file, or another pattern's match):
+	// list its directory again so that the pattern takes it over.
+	for _, p := range dropped {
+		parent := path.Dir(p)
+		for key, d := range w.dirs {
+			if dirPath(key) == parent && d.depth == segments(d.pattern.Path)-1 && d.pattern.Match(p) {
+				w.markDirtyLocked(key)
+			}
 		}
 	}
 	for p, spec := range w.specs {
@@ -392,6 +428,9 @@ func (w *Watcher) done(key string) {
 	if w.dirty[key] {
 		w.queue = append(w.queue, key)
 	}
+	// The read's own check ran while key was still in flight: when it was
+	// the last outstanding read, only this check sees the sync complete.
+	w.checkSyncedLocked()
 	w.mu.Unlock()
 	w.signal()
 }
@@ -408,7 +447,7 @@ func (w *Watcher) work(ctx context.Context) {
 			}
 		}
 		if isDirKey(key) {
-			w.readDir(key, epoch)
+			w.readDir(ctx, key, epoch)
 		} else {
 			w.readPath(ctx, key, epoch)
 		}

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	stdlog "log"
 	"net"
 	"net/http"
 	"net/url"
@@ -96,6 +97,11 @@ func Run(ctx context.Context, opts Options, logger log.Logger, reload <-chan str
 		return fmt.Errorf("loading configuration: %w", err)
 	}
 	d.logWarnings(warnings)
+	// Refuse to start rather than serve without the TLS or authentication
+	// the operator asked for.
+	if err := toolkitweb.Validate(opts.WebConfigFile); err != nil {
+		return fmt.Errorf("--web.config.file %s: %w", opts.WebConfigFile, err)
+	}
 	if opts.ConfigFile == "" {
 		level.Warn(logger).Log("msg", "no configuration file given (-f/--config.file): nothing to watch")
 	}
@@ -157,15 +163,18 @@ func (d *Daemon) run(ctx context.Context, reload <-chan struct{}) error {
 	})
 	reg.MustRegister(collector.New(d.watcher))
 	d.cluster, err = cluster.New(client, cluster.Options{
-		Prefix:     opts.ClusterPrefix,
-		Name:       opts.ClusterName,
-		AgentName:  opts.AgentName,
-		WebURL:     agentURL,
-		Version:    agentVersion(),
-		Username:   opts.ZooKeeperUser,
-		Password:   opts.ZooKeeperPass,
-		Logger:     log.With(logger, "component", "cluster"),
-		Registerer: reg,
+		Prefix:    opts.ClusterPrefix,
+		Name:      opts.ClusterName,
+		AgentName: opts.AgentName,
+		WebURL:    agentURL,
+		// Leadership is also a lease of one session timeout, so an agent
+		// paused past it stops claiming the lead the instant it wakes.
+		SessionTimeout: opts.SessionTimeout,
+		Version:        agentVersion(),
+		Username:       opts.ZooKeeperUser,
+		Password:       opts.ZooKeeperPass,
+		Logger:         log.With(logger, "component", "cluster"),
+		Registerer:     reg,
 	})
 	if err != nil {
 		return err
@@ -196,6 +205,8 @@ func (d *Daemon) run(ctx context.Context, reload <-chan struct{}) error {
 		Handler:           web.NewHandler(webOpts),
 		ReadHeaderTimeout: 10 * time.Second,
 		MaxHeaderBytes:    64 << 10,
+		// TLS handshake failures and the like go to our logger, not stderr.
+		ErrorLog: stdlog.New(log.NewStdlibAdapter(level.Error(log.With(logger, "component", "web"))), "", 0),
 	}
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -235,18 +246,12 @@ func (d *Daemon) run(ctx context.Context, reload <-chan struct{}) error {
 }
 
 func (d *Daemon) serve(ctx context.Context, server *http.Server) error {
-	addrs := append([]string(nil), d.opts.ListenAddresses...)
 	systemd := false
-	flags := &toolkitweb.FlagConfig{
-		WebListenAddresses: &addrs,
-		WebSystemdSocket:   &systemd,
-		WebConfigFile:      &d.opts.WebConfigFile,
-	}
 	slogger := logging.Slog(log.With(d.logger, "component", "web"))
 	// Bind here rather than in exporter-toolkit so that a busy port is a
 	// start-up error and tests learn the port they asked the kernel for.
 	var listeners []net.Listener
-	for _, addr := range addrs {
+	for _, addr := range d.opts.ListenAddresses {
 		l, err := net.Listen("tcp", addr)
 		if err != nil {
 			for _, l := range listeners {
@@ -259,15 +264,55 @@ func (d *Daemon) serve(ctx context.Context, server *http.Server) error {
 			d.opts.Ready(l.Addr().String())
 		}
 	}
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- toolkitweb.ServeMultiple(listeners, server, flags, slogger) }()
-	select {
-	case err := <-serveErr:
-		return err
-	case <-ctx.Done():
+	// One http.Server per listener: exporter-toolkit's Serve wraps the
+	// server's handler and sets its TLS config in place, so ServeMultiple
+	// with one shared server races (and wraps twice) when there are several
+	// listen addresses.
+	servers := make([]*http.Server, len(listeners))
+	serveErr := make(chan error, len(listeners))
+	for i, l := range listeners {
+		srv := &http.Server{
+			Handler:           server.Handler,
+			ReadHeaderTimeout: server.ReadHeaderTimeout,
+			MaxHeaderBytes:    server.MaxHeaderBytes,
+			ErrorLog:          server.ErrorLog,
+		}
+		servers[i] = srv
+		flags := &toolkitweb.FlagConfig{
+			WebListenAddresses: &[]string{l.Addr().String()},
+			WebSystemdSocket:   &systemd,
+			WebConfigFile:      &d.opts.WebConfigFile,
+		}
+		go func() {
+			err := toolkitweb.Serve(l, srv, flags, slogger)
+			if errors.Is(err, http.ErrServerClosed) {
+				err = nil
+			}
+			serveErr <- err
+		}()
+	}
+	// shutdown stops every server and waits for the serving goroutines
+	// that have not returned yet.
+	shutdown := func(pending int) {
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		server.Shutdown(shutdownCtx)
+		for _, srv := range servers {
+			srv.Shutdown(shutdownCtx)
+		}
+		for range pending {
+			<-serveErr
+		}
+	}
+	select {
+	case err := <-serveErr:
+		// One listener failed (or was closed): stop the others too.
+		shutdown(len(servers) - 1)
+		if err == nil {
+			return errors.New("web server stopped")
+		}
+		return err
+	case <-ctx.Done():
+		shutdown(len(servers))
 		return nil
 	}
 }

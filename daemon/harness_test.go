@@ -24,8 +24,10 @@ const waitFor = 15 * time.Second
 
 // agent is a daemon running in-process.
 type agent struct {
-	t      *testing.T
-	URL    string
+	t   *testing.T
+	URL string
+	// URLs has one URL per listen address, URL being the first.
+	URLs   []string
 	Logs   *syncBuffer
 	cancel context.CancelFunc
 	done   chan error
@@ -68,20 +70,23 @@ func baseOptions(zkAddr, configFile string) daemon.Options {
 func startAgent(t *testing.T, opts daemon.Options) *agent {
 	t.Helper()
 	a := &agent{t: t, Logs: &syncBuffer{}, done: make(chan error, 1), reload: make(chan struct{}, 1)}
-	addr := make(chan string, 1)
+	addr := make(chan string, len(opts.ListenAddresses))
 	opts.Ready = func(s string) { addr <- s }
 	ctx, cancel := context.WithCancel(context.Background())
 	a.cancel = cancel
 	logger := log.NewLogfmtLogger(a.Logs)
 	go func() { a.done <- daemon.Run(ctx, opts, logger, a.reload) }()
-	select {
-	case s := <-addr:
-		a.URL = "http://" + s
-	case err := <-a.done:
-		t.Fatalf("daemon exited: %v\n%s", err, a.Logs.String())
-	case <-time.After(waitFor):
-		t.Fatal("daemon did not start listening")
+	for range opts.ListenAddresses {
+		select {
+		case s := <-addr:
+			a.URLs = append(a.URLs, "http://"+s)
+		case err := <-a.done:
+			t.Fatalf("daemon exited: %v\n%s", err, a.Logs.String())
+		case <-time.After(waitFor):
+			t.Fatal("daemon did not start listening")
+		}
 	}
+	a.URL = a.URLs[0]
 	t.Cleanup(func() {
 		a.Stop()
 		if t.Failed() {

@@ -1,0 +1,27 @@
+// Package bench is zk_monitor's benchmark suite. It holds no code of the
+// daemon: everything lives in _test.go files and runs against real servers
+// (ZooKeeper and Alertmanager from internal/testenv) on loopback.
+//
+// The benchmarks measure, each beside a baseline taken in the same run:
+//
+//   - BenchmarkScale: 1,000 / 10,000 / 100,000 watched paths (100,000 only
+//     with BENCH_FULL=1): time to the first full sync, heap and resident
+//     memory after it, the /metrics scrape time and the ZooKeeper requests
+//     per scrape and per change, beside a naive collector that lists every
+//     path's children on each scrape.
+//   - BenchmarkChangeToAlert: a path goes out of spec until the alert is
+//     visible in a real Alertmanager's /api/v2/alerts, beside the same poll
+//     of an alert posted straight to Alertmanager.
+//   - BenchmarkReconnect: 10,000 watched paths, the connection cut and
+//     restored within the session: time until every path was read again,
+//     and heap growth per reconnect.
+//   - BenchmarkFailover: a leader cut off from ZooKeeper (the effect of
+//     kill -9) or stopped gracefully, until another agent leads and sends.
+//
+// The change→gauge latency, its raw ZooKeeper baseline and the 10,000-path
+// scrape are benchmarks of package collector. Figures are reported with
+// b.ReportMetric; nothing here asserts a time. scripts/bench.sh (make bench)
+// runs them all and prints the table of figures.
+//
+// Plain `go test ./bench` runs only fast unit tests of the helpers.
+package bench

@@ -1,0 +1,173 @@
+package daemon_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+
+	"github.com/zk-monitor/zk_monitor/internal/testenv"
+	"github.com/zk-monitor/zk_monitor/zkclient"
+)
+
+// TestSecretsNeverShown runs an agent with ZooKeeper digest credentials on
+// a digest-protected path and a path-spec file holding Slack and HipChat
+// tokens, drives it through alerts and good and bad reloads, and then looks
+// for the password and the tokens everywhere the agent writes: its logs
+// (everything, debug included), /status, /state, /metrics, the landing
+// page, the answers to /-/reload, the alerts Alertmanager received and the
+// znodes the agent created. They must be nowhere.
+func TestSecretsNeverShown(t *testing.T) {
+	const (
+		user       = "monitor"
+		password   = "zk-PASSWORD-9f3c1e"
+		slackToken = "xoxb-SLACK-TOKEN-4a7d2b"
+		hipToken   = "HIPCHAT-TOKEN-c81e55"
+		badToken   = "xoxb-BAD-FILE-TOKEN-0d2f"
+	)
+	secrets := []string{password, slackToken, hipToken, badToken}
+
+	zkServer := testenv.StartZooKeeper(t)
+	am := testenv.StartAlertmanager(t, "route: {receiver: 'null'}\nreceivers: [{name: 'null'}]\n")
+	owner, err := zkclient.New(zkclient.Options{ConnectString: zkServer.Addr(), SessionTimeout: 5 * time.Second, Username: user, Password: password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(owner.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+	defer cancel()
+	if err := owner.WaitConnected(ctx); err != nil {
+		t.Fatal(err)
+	}
+	acl := zk.DigestACL(zk.PermAll, user, password)
+	for _, p := range []string{"/vault", "/vault/a", "/vault/empty"} {
+		if _, err := owner.Create(p, nil, 0, acl); err != nil {
+			t.Fatalf("create %s: %v", p, err)
+		}
+	}
+	// The protected path really is protected.
+	if _, _, err := admin(t, zkServer.Addr()).Children("/vault"); err == nil {
+		t.Fatal("an anonymous client can list /vault: the ACL does not protect it")
+	}
+
+	alerter := `
+  alerter:
+    email: ops@example.com
+    slack: {channel: "#ops", token: ` + slackToken + `, from: zkbot}
+    hipchat: {room: ops-room, token: ` + hipToken + `}
+`
+	good := "/vault:\n  children: 1" + alerter + "/vault/empty:\n  children: 1" + alerter
+	cfgFile := writeFile(t, "secrets.yaml", good)
+	opts := baseOptions(zkServer.Addr(), cfgFile)
+	opts.ZooKeeperUser, opts.ZooKeeperPass = user, password
+	opts.ClusterName = "secrets"
+	opts.EnableLifecycle = true
+	opts.AlertmanagerURLs = []*url.URL{mustURL(t, am.URL())}
+	a := startAgent(t, opts)
+
+	// The credentials work: the protected paths are read, and the failing
+	// one alerts with its Slack channel and HipChat room as labels.
+	eventually(t, func() bool {
+		c := a.compliance()
+		return c["/vault"] == true && c["/vault/empty"] == "Found children (0) less than minimum (1)"
+	}, "protected paths not read with the credentials: %v", a.compliance())
+	alert := waitAlert(t, am, "secrets", "/vault/empty")
+	if alert.Labels["slack_channel"] != "#ops" || alert.Labels["hipchat_room"] != "ops-room" {
+		t.Errorf("alert labels %v lack the Slack channel or HipChat room", alert.Labels)
+	}
+	if !strings.Contains(a.Logs.String(), "token is ignored") {
+		t.Error("no warning that the tokens are ignored")
+	}
+
+	// Reloads, good and bad (a token where it does not belong), with their
+	// answers kept for the search.
+	var answers []string
+	_, body := a.post("/-/reload")
+	answers = append(answers, body)
+	bad := "/vault:\n  children: 1\n  alerter:\n    slack: {channel: \"#ops\", token: [" + badToken + "]}\n"
+	if err := os.WriteFile(cfgFile, []byte(bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, body := a.post("/-/reload")
+	if code != http.StatusInternalServerError {
+		t.Fatalf("reload of a bad file: %d %s", code, body)
+	}
+	answers = append(answers, body)
+	a.reload <- struct{}{}
+	eventually(t, func() bool {
+		return strings.Count(a.Logs.String(), msgReloadFailed) >= 2
+	}, "the SIGHUP reload of the bad file was not logged")
+
+	pages := map[string]string{}
+	for _, p := range []string{"/status", "/state", "/metrics", "/", "/-/ready", "/-/healthy"} {
+		_, pages[p] = a.get(p)
+	}
+	req, _ := http.NewRequest("GET", a.URL+"/", nil)
+	req.Header.Set("Accept", "application/json")
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		var v map[string]any
+		json.NewDecoder(resp.Body).Decode(&v)
+		resp.Body.Close()
+		b, _ := json.Marshal(v)
+		pages["/ (JSON)"] = string(b)
+	}
+	if !strings.Contains(pages["/"], "/vault/empty") || !strings.Contains(pages["/metrics"], `path="/vault"`) {
+		t.Fatal("the pages do not show the protected paths: the search below would prove nothing")
+	}
+	alerts, err := am.Alerts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	alertsJSON, _ := json.Marshal(alerts)
+	tree := dumpTree(t, owner, "/zk_monitor")
+	if !strings.Contains(tree, "/zk_monitor/secrets/") {
+		t.Fatalf("the agent's znodes are not in the tree:\n%s", tree)
+	}
+	a.Stop() // its logs are complete
+
+	where := map[string]string{
+		"logs":                     a.Logs.String(),
+		"reload answers":           strings.Join(answers, "\n"),
+		"alerts in Alertmanager":   string(alertsJSON),
+		"znodes under /zk_monitor": tree,
+	}
+	for p, body := range pages {
+		where[p] = body
+	}
+	for name, text := range where {
+		for _, s := range secrets {
+			if strings.Contains(text, s) {
+				t.Errorf("%s shows the secret %q", name, s)
+			}
+		}
+	}
+}
+
+// dumpTree returns the paths and data of every znode under root.
+func dumpTree(t *testing.T, c *zkclient.Client, root string) string {
+	t.Helper()
+	var b strings.Builder
+	var walk func(p string)
+	walk = func(p string) {
+		data, _, err := c.Get(p)
+		if err != nil {
+			t.Fatalf("get %s: %v", p, err)
+		}
+		b.WriteString(p + " " + string(data) + "\n")
+		children, _, err := c.Children(p)
+		if err != nil {
+			t.Fatalf("children %s: %v", p, err)
+		}
+		for _, child := range children {
+			walk(strings.TrimSuffix(p, "/") + "/" + child)
+		}
+	}
+	walk(root)
+	return b.String()
+}

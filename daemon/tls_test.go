@@ -1,0 +1,212 @@
+package daemon_test
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"io"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-kit/log"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/zk-monitor/zk_monitor/daemon"
+	"github.com/zk-monitor/zk_monitor/internal/testenv"
+)
+
+// selfSigned writes a self-signed certificate for 127.0.0.1 and its key
+// into dir and returns their paths and the certificate.
+func selfSigned(t *testing.T, dir string) (certFile, keyFile string, cert *x509.Certificate) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "zk_monitor test"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err = x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyDER, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return certFile, keyFile, cert
+}
+
+// TestWebConfigTLSAndBasicAuth serves the agent through exporter-toolkit
+// with --web.config.file (TLS and basic auth) on two listen addresses and
+// talks to it with a real TLS client.
+func TestWebConfigTLSAndBasicAuth(t *testing.T) {
+	zkServer := testenv.StartZooKeeper(t)
+	c := admin(t, zkServer.Addr())
+	ensure(t, c, "/tls/a")
+	dir := t.TempDir()
+	certFile, keyFile, cert := selfSigned(t, dir)
+	const user, password = "prometheus", "correct horse battery staple"
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	webConfig := filepath.Join(dir, "web.yml")
+	content := "tls_server_config:\n  cert_file: " + certFile + "\n  key_file: " + keyFile +
+		"\nbasic_auth_users:\n  " + user + ": " + string(hash) + "\n"
+	if err := os.WriteFile(webConfig, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	opts := baseOptions(zkServer.Addr(), writeFile(t, "zk.yaml", "/tls: {children: 1}\n"))
+	opts.WebConfigFile = webConfig
+	opts.EnableLifecycle = true
+	opts.ListenAddresses = []string{"127.0.0.1:0", "127.0.0.1:0"}
+	a := startAgent(t, opts)
+
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+		TLSClientConfig:   &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
+		DisableKeepAlives: true,
+	}}
+	do := func(method, rawURL, user, password string) (int, string, http.Header) {
+		t.Helper()
+		req, err := http.NewRequest(method, rawURL, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if user != "" {
+			req.SetBasicAuth(user, password)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s: %v", method, rawURL, err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		if resp.TLS == nil {
+			t.Fatalf("%s %s: answered without TLS", method, rawURL)
+		}
+		return resp.StatusCode, string(body), resp.Header
+	}
+
+	for _, base := range a.URLs {
+		httpsURL := "https://" + strings.TrimPrefix(base, "http://")
+		eventually(t, func() bool {
+			code, _, _ := do("GET", httpsURL+"/-/ready", user, password)
+			return code == http.StatusOK
+		}, "%s never ready", httpsURL)
+
+		endpoints := []struct {
+			method, path, want string
+		}{
+			{"GET", "/metrics", "zk_monitor_znode_children{path=\"/tls\"} 1"},
+			{"GET", "/status", `"/tls": true`},
+			{"GET", "/state", `"/tls": true`},
+			{"GET", "/", `<a href="/metrics">`},
+			{"GET", "/-/healthy", "Healthy"},
+			{"GET", "/-/ready", "Ready"},
+			{"POST", "/-/reload", "Config reloaded"},
+		}
+		for _, ep := range endpoints {
+			t.Run(strings.TrimPrefix(base, "http://")+ep.path, func(t *testing.T) {
+				code, _, header := do(ep.method, httpsURL+ep.path, "", "")
+				if code != http.StatusUnauthorized || !strings.Contains(header.Get("WWW-Authenticate"), "Basic") {
+					t.Errorf("without credentials: %d %v, want 401 with a Basic challenge", code, header)
+				}
+				if code, _, _ := do(ep.method, httpsURL+ep.path, user, "wrong"); code != http.StatusUnauthorized {
+					t.Errorf("with a wrong password: %d, want 401", code)
+				}
+				if code, _, _ := do(ep.method, httpsURL+ep.path, "nobody", password); code != http.StatusUnauthorized {
+					t.Errorf("with an unknown user: %d, want 401", code)
+				}
+				code, body, _ := do(ep.method, httpsURL+ep.path, user, password)
+				if code != http.StatusOK || !strings.Contains(body, ep.want) {
+					t.Errorf("with credentials: %d, body %.300q, want 200 containing %q", code, body, ep.want)
+				}
+			})
+		}
+
+		// Plain HTTP gets no page; a client that does not trust the
+		// certificate cannot connect.
+		resp, err := (&http.Client{Timeout: 5 * time.Second}).Get(base + "/metrics")
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusBadRequest || strings.Contains(string(body), "zk_monitor_") {
+				t.Errorf("plain HTTP: %d %.200q, want 400 and no metrics", resp.StatusCode, body)
+			}
+		}
+		untrusting := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{MinVersion: tls.VersionTLS12}}}
+		if resp, err := untrusting.Get(httpsURL + "/metrics"); err == nil {
+			resp.Body.Close()
+			t.Errorf("a client without the certificate in its roots connected: %d", resp.StatusCode)
+		} else if !strings.Contains(err.Error(), "certificate") {
+			t.Errorf("untrusted certificate: unexpected error %v", err)
+		}
+	}
+	// The server's own complaints go to the agent's logger, not to stderr.
+	eventually(t, func() bool {
+		return strings.Contains(a.Logs.String(), "TLS handshake error")
+	}, "TLS handshake errors were not logged through the agent's logger")
+}
+
+// TestWebConfigInvalid: a web config file that cannot be used stops the
+// agent with an error naming the problem, instead of serving without the
+// TLS or authentication the operator asked for.
+func TestWebConfigInvalid(t *testing.T) {
+	zkServer := testenv.StartZooKeeper(t)
+	cases := []struct {
+		name, content, want string
+	}{
+		{"missing key file", "tls_server_config:\n  cert_file: /nonexistent/cert.pem\n  key_file: /nonexistent/key.pem\n", "/nonexistent/"},
+		{"unknown key", "tls_server_config:\n  cert_fil: x\n", "cert_fil"},
+		{"basic auth without hash", "basic_auth_users:\n  alice: \"\"\n", "bcrypt"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := baseOptions(zkServer.Addr(), "")
+			opts.WebConfigFile = writeFile(t, "web.yml", tc.content)
+			ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+			defer cancel()
+			err := daemon.Run(ctx, opts, log.NewNopLogger(), nil)
+			if ctx.Err() != nil {
+				t.Fatal("the agent kept running with an unusable web config file")
+			}
+			if err == nil || !strings.Contains(err.Error(), "--web.config.file "+opts.WebConfigFile) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Run returned %v, want an error naming the file and %q", err, tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,199 @@
+package web_test
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/zk-monitor/zk_monitor/collector"
+	"github.com/zk-monitor/zk_monitor/compliance"
+	"github.com/zk-monitor/zk_monitor/config"
+	"github.com/zk-monitor/zk_monitor/web"
+)
+
+// fakeSource is a fixed snapshot; the daemon tests run the real watcher.
+type fakeSource struct {
+	states    []*collector.PathState
+	connected bool
+}
+
+func (f fakeSource) Snapshot() []*collector.PathState { return f.states }
+func (f fakeSource) Connected() bool                  { return f.connected }
+
+func pathState(path string, state compliance.State, msg string, children int, known bool) *collector.PathState {
+	return &collector.PathState{
+		Spec:        config.PathSpec{Path: path},
+		Observation: compliance.Observation{Known: known, Exists: known, Children: children},
+		Result:      compliance.Result{State: state, Message: msg},
+	}
+}
+
+func serve(t *testing.T, h http.Handler, method, target, accept string) (*http.Response, string) {
+	t.Helper()
+	req := httptest.NewRequest(method, target, nil)
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	resp := rec.Result()
+	body, _ := io.ReadAll(resp.Body)
+	return resp, string(body)
+}
+
+// TestLandingPage: the page a browser gets at / in the exporter-toolkit
+// style: the name, version and description, links to the metrics (at the
+// configured telemetry path), the status view, readiness and health, and
+// a compliance table with one escaped row per path.
+func TestLandingPage(t *testing.T) {
+	src := fakeSource{connected: true, states: []*collector.PathState{
+		pathState("/services/foo/min_0", compliance.OK, compliance.MsgOK, 0, true),
+		pathState("/services/foo/min_3", compliance.Error, "Found children (2) less than minimum (3)", 2, true),
+		pathState("/never/read", compliance.Unknown, compliance.MsgNeverRead, 0, false),
+		pathState("/odd/<b>name</b>", compliance.Unknown, compliance.MsgNoChecks, 1, true),
+	}}
+	h := web.NewHandler(web.Options{
+		Source:        src,
+		Version:       "1.2.3",
+		TelemetryPath: "/custom-metrics",
+		Gatherer:      prometheus.NewRegistry(),
+		Alerting:      func() bool { return true },
+	})
+
+	resp, body := serve(t, h, "GET", "/", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("GET /: %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
+	}
+	for _, want := range []string{
+		"<title>zk_monitor</title>",
+		"<h1>zk_monitor</h1>",
+		"version 1.2.3",
+		`<a href="/custom-metrics">Metrics</a>`,
+		`<a href="/status">Status (JSON)</a>`,
+		`<a href="/-/ready">Readiness</a>`,
+		`<a href="/-/healthy">Health</a>`,
+		"ZooKeeper connected: <b>true</b>",
+		"this agent sends alerts: <b>true</b>",
+		"<tr><th>Path</th><th>State</th><th>Children</th><th>Message</th></tr>",
+		`<tr><td>/services/foo/min_0</td><td class="ok">ok</td><td>0</td><td>All checks pass.</td></tr>`,
+		`<tr><td>/services/foo/min_3</td><td class="error">error</td><td>2</td><td>Found children (2) less than minimum (3)</td></tr>`,
+		`<tr><td>/never/read</td><td class="unknown">unknown</td><td>-</td><td>No data has been read from ZooKeeper for this path yet.</td></tr>`,
+		`<td>/odd/&lt;b&gt;name&lt;/b&gt;</td>`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("landing page lacks %q", want)
+		}
+	}
+	if strings.Contains(body, "<b>name</b>") {
+		t.Error("a path is not HTML-escaped")
+	}
+	if rows := regexp.MustCompile(`<tr><td>`).FindAllString(body, -1); len(rows) != 4 {
+		t.Errorf("%d table rows, want 4", len(rows))
+	}
+
+	// No paths: the table says so.
+	empty := web.NewHandler(web.Options{Source: fakeSource{}, Version: "1.2.3", Gatherer: prometheus.NewRegistry()})
+	_, body = serve(t, empty, "GET", "/", "")
+	if !strings.Contains(body, "No paths are configured.") || !strings.Contains(body, `<a href="/metrics">`) {
+		t.Errorf("empty landing page:\n%s", body)
+	}
+
+	// The original's root answered JSON: clients asking for it still get it.
+	resp, body = serve(t, h, "GET", "/", "application/json")
+	var doc map[string]string
+	if err := json.Unmarshal([]byte(body), &doc); err != nil || doc["version"] != "1.2.3" || len(doc) != 1 {
+		t.Errorf("GET / as JSON: %s %q", resp.Header.Get("Content-Type"), body)
+	}
+}
+
+func TestStatusDocument(t *testing.T) {
+	src := fakeSource{connected: false, states: []*collector.PathState{
+		pathState("/b", compliance.Error, "Found children (0) less than minimum (1)", 0, true),
+		pathState("/a", compliance.OK, compliance.MsgOK, 1, true),
+		pathState("/c", compliance.Unknown, compliance.MsgNoChecks, 0, true),
+	}}
+	h := web.NewHandler(web.Options{Source: src, Version: "1.2.3", Gatherer: prometheus.NewRegistry()})
+	for _, p := range []string{"/status", "/state"} {
+		resp, body := serve(t, h, "GET", p, "")
+		want := `{
+    "monitor": {
+        "alerter": {
+            "alerting": false
+        },
+        "compliance": {
+            "/a": true,
+            "/b": "Found children (0) less than minimum (1)",
+            "/c": "No information is available about this path."
+        }
+    },
+    "version": "1.2.3",
+    "zookeeper": {
+        "connected": false
+    }
+}
+`
+		if body != want || resp.Header.Get("Content-Type") != "application/json; charset=utf-8" {
+			t.Errorf("GET %s: %s\n%s\nwant\n%s", p, resp.Header.Get("Content-Type"), body, want)
+		}
+	}
+}
+
+func TestMethodsAndReload(t *testing.T) {
+	var reloads int
+	reloadErr := error(nil)
+	opts := web.Options{Source: fakeSource{}, Version: "x", Gatherer: prometheus.NewRegistry()}
+	disabled := web.NewHandler(opts)
+	opts.Reload = func() error { reloads++; return reloadErr }
+	enabled := web.NewHandler(opts)
+
+	cases := []struct {
+		name     string
+		h        http.Handler
+		method   string
+		path     string
+		wantCode int
+		wantBody string
+		allow    string
+	}{
+		{"reload disabled", disabled, "POST", "/-/reload", 403, "--web.enable-lifecycle", ""},
+		{"reload by GET", enabled, "GET", "/-/reload", 405, "use POST", "POST, PUT"},
+		{"reload", enabled, "POST", "/-/reload", 200, "Config reloaded.", ""},
+		{"reload by PUT", enabled, "PUT", "/-/reload", 200, "Config reloaded.", ""},
+		{"status by POST", enabled, "POST", "/status", 405, "use GET or HEAD", "GET, HEAD"},
+		{"landing by DELETE", enabled, "DELETE", "/", 405, "", "GET, HEAD"},
+		{"metrics", enabled, "GET", "/metrics", 200, "", ""},
+		{"healthy", enabled, "GET", "/-/healthy", 200, "Healthy.", ""},
+		{"ready without a readiness func", enabled, "GET", "/-/ready", 200, "Ready.", ""},
+		{"unknown page", enabled, "GET", "/nope", 404, "", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body := serve(t, tc.h, tc.method, tc.path, "")
+			if resp.StatusCode != tc.wantCode || !strings.Contains(body, tc.wantBody) || resp.Header.Get("Allow") != tc.allow {
+				t.Fatalf("%s %s: %d %q Allow %q, want %d containing %q Allow %q",
+					tc.method, tc.path, resp.StatusCode, body, resp.Header.Get("Allow"), tc.wantCode, tc.wantBody, tc.allow)
+			}
+		})
+	}
+	if reloads != 2 {
+		t.Errorf("%d reloads, want 2", reloads)
+	}
+
+	reloadErr = errors.New("paths.yaml:2: path /a: key chidlren: unknown key")
+	resp, body := serve(t, enabled, "POST", "/-/reload", "")
+	if resp.StatusCode != http.StatusInternalServerError || !strings.Contains(body, "failed to reload config: paths.yaml:2: path /a: key chidlren: unknown key") {
+		t.Errorf("failed reload: %d %q", resp.StatusCode, body)
+	}
+
+	notReady := web.NewHandler(web.Options{Source: fakeSource{}, Gatherer: prometheus.NewRegistry(), Ready: func() bool { return false }})
+	if resp, _ := serve(t, notReady, "GET", "/-/ready", ""); resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("not ready: %d, want 503", resp.StatusCode)
+	}
+}
