@@ -93,7 +93,8 @@ type Client struct {
 	logger log.Logger
 	opts   Options
 
-	queue *eventQueue
+	queue   *eventQueue
+	watches *heldWatches
 
 	mu          sync.Mutex
 	subscribers []func(Event)
@@ -141,11 +142,12 @@ func New(opts Options) (*Client, error) {
 	}
 	factory := promauto.With(reg)
 	c := &Client{
-		chroot: cs.Chroot,
-		logger: opts.Logger,
-		opts:   opts,
-		queue:  newEventQueue(),
-		done:   make(chan struct{}),
+		chroot:  cs.Chroot,
+		logger:  opts.Logger,
+		opts:    opts,
+		queue:   newEventQueue(),
+		watches: newHeldWatches(),
+		done:    make(chan struct{}),
 		connectedGauge: factory.NewGauge(prometheus.GaugeOpts{
 			Name: "zk_monitor_zookeeper_connected",
 			Help: "Whether this agent has a live, authenticated ZooKeeper session (1) or not (0).",
@@ -182,7 +184,7 @@ func New(opts Options) (*Client, error) {
 	}
 	conn, libraryEvents, err := zk.Connect(cs.Servers, opts.SessionTimeout,
 		zk.WithEventCallback(c.queue.push),
-		zk.WithLogger(zkLogger{log.With(opts.Logger, "component", "go-zookeeper")}),
+		zk.WithLogger(zkLogger{log.With(opts.Logger, "component", "go-zookeeper"), c.queue}),
 		zk.WithDialer(dialer),
 	)
 	if err != nil {
@@ -266,7 +268,15 @@ func (c *Client) handle(ev zk.Event) {
 		}
 		level.Warn(c.logger).Log("msg", "ZooKeeper connection lost")
 		c.publish(Event{Kind: SessionDown})
+	case ev.Type == zk.EventSession && ev.State == stateWatchesLost:
+		c.watches.lostAll()
+		if !c.Connected() {
+			return // the next session re-reads everything anyway
+		}
+		level.Warn(c.logger).Log("msg", "ZooKeeper watches were not restored after a reconnect; re-reading every path")
+		c.publish(Event{Kind: SessionUp, SessionID: c.conn.SessionID()})
 	case ev.Type == zk.EventSession && ev.State == zk.StateExpired:
+		c.watches.lostAll()
 		c.setDisconnected()
 		c.expirations.Inc()
 		level.Warn(c.logger).Log("msg", "ZooKeeper session expired; starting a new one")
@@ -281,6 +291,7 @@ func (c *Client) handle(ev zk.Event) {
 			// makes subscribers re-read everything anyway.
 			return
 		}
+		c.watches.fired(ev.Type, c.strip(ev.Path))
 		c.watchEvents.WithLabelValues(eventTypeName(ev.Type)).Inc()
 		c.publish(Event{Kind: NodeChanged, Type: ev.Type, Path: c.strip(ev.Path), SessionID: c.conn.SessionID()})
 	}
@@ -346,10 +357,24 @@ func eventTypeName(t zk.EventType) string {
 	return "other"
 }
 
-// zkLogger adapts go-zookeeper's Printf logging onto the go-kit logger.
-type zkLogger struct{ logger log.Logger }
+// stateWatchesLost is a private session state the logger adapter queues
+// when go-zookeeper reports that it could not restore the watches.
+const stateWatchesLost zk.State = -1000
+
+// zkLogger adapts go-zookeeper's Printf logging onto the go-kit logger. It
+// also watches for the one failure the library reports only as a log
+// line: watches not restored after a reconnect.
+type zkLogger struct {
+	logger log.Logger
+	queue  *eventQueue
+}
 
 func (l zkLogger) Printf(format string, args ...interface{}) {
+	if strings.HasPrefix(format, "Failed to set previous watches") {
+		level.Warn(l.logger).Log("msg", fmt.Sprintf(format, args...))
+		l.queue.push(zk.Event{Type: zk.EventSession, State: stateWatchesLost})
+		return
+	}
 	level.Info(l.logger).Log("msg", fmt.Sprintf(format, args...))
 }
 

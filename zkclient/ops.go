@@ -20,10 +20,19 @@ func (c *Client) Children(p string) ([]string, *zk.Stat, error) {
 	return children, stat, c.fail("children", err)
 }
 
-// ChildrenW lists the children of p and leaves a child watch on it.
+// ChildrenW lists the children of p and leaves a child watch on it. When
+// the library already holds one for p, it only reads: every call would
+// otherwise add a channel the library keeps until the watch fires.
 func (c *Client) ChildrenW(p string) ([]string, *zk.Stat, error) {
+	if c.watches.held(watchChild, p) {
+		return c.Children(p)
+	}
 	c.count("children")
+	tok := c.watches.token(p)
 	children, stat, _, err := c.conn.ChildrenW(c.full(p))
+	if err == nil {
+		c.watches.add(watchChild, p, tok)
+	}
 	return children, stat, c.fail("children", err)
 }
 
@@ -37,8 +46,20 @@ func (c *Client) Exists(p string) (bool, *zk.Stat, error) {
 // ExistsW reports whether p exists and leaves a watch that fires when it is
 // created, changed or deleted.
 func (c *Client) ExistsW(p string) (bool, *zk.Stat, error) {
+	if c.watches.held(watchExist, p) {
+		return c.Exists(p)
+	}
 	c.count("exists")
+	tok := c.watches.token(p)
 	ok, stat, _, err := c.conn.ExistsW(c.full(p))
+	if err == nil {
+		// The library files an existing node's watch as a data watch.
+		if ok {
+			c.watches.add(watchData, p, tok)
+		} else {
+			c.watches.add(watchExist, p, tok)
+		}
+	}
 	return ok, stat, c.fail("exists", err)
 }
 
@@ -51,8 +72,15 @@ func (c *Client) Get(p string) ([]byte, *zk.Stat, error) {
 
 // GetW reads the data of p and leaves a data watch on it.
 func (c *Client) GetW(p string) ([]byte, *zk.Stat, error) {
+	if c.watches.held(watchData, p) {
+		return c.Get(p)
+	}
 	c.count("get")
+	tok := c.watches.token(p)
 	data, stat, _, err := c.conn.GetW(c.full(p))
+	if err == nil {
+		c.watches.add(watchData, p, tok)
+	}
 	return data, stat, c.fail("get", err)
 }
 
