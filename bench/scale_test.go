@@ -159,7 +159,6 @@ func (s *scaleFixture) startWatcher(b *testing.B) (*watchedTree, time.Duration) 
 		client.Close()
 		b.Fatalf("%d paths not synced after %v", s.n, waitFor)
 	}
-	reg.MustRegister(collector.New(w))
 	return &watchedTree{
 		reg: reg, watcher: w, updates: updates,
 		stop: func() { cancel(); <-done; client.Close() },
@@ -264,7 +263,7 @@ const rawSyncConcurrency = 16
 
 func (s *scaleFixture) benchScrape(b *testing.B) {
 	w := s.synced(b)
-	sc := newScraper(w.reg)
+	sc := newScraper(collector.NewGatherer(w.watcher, w.reg))
 	sc.scrape(b) // warm up: the first scrape sorts the paths
 	before := zkRequests(b, w.reg)
 	b.ReportAllocs()
@@ -340,9 +339,7 @@ func (s *scaleFixture) benchNaive(b *testing.B) {
 	clientReg := prometheus.NewRegistry()
 	client := newClientNoCleanup(b, s.addr, clientReg)
 	defer client.Close()
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collector.New(&pollingSource{zk: client, specs: s.cfg.Paths}))
-	sc := newScraper(reg)
+	sc := newScraper(collector.NewGatherer(&pollingSource{zk: client, specs: s.cfg.Paths}, prometheus.NewRegistry()))
 	before := zkRequests(b, clientReg)
 	b.ReportAllocs()
 	b.ResetTimer()

@@ -141,10 +141,10 @@ func BenchmarkScrape10k(b *testing.B) {
 	}
 	reg := prometheus.NewRegistry()
 	w := benchWatch(b, benchClient(b, zkServer.Addr(), reg), cfg, nil)
-	reg.MustRegister(collector.New(w))
+	gatherer := collector.NewGatherer(w, reg)
 	format := expfmt.NewFormat(expfmt.TypeTextPlain)
 	scrape := func(out io.Writer) {
-		families, err := reg.Gather()
+		families, err := gatherer.Gather()
 		if err != nil {
 			b.Fatal(err)
 		}

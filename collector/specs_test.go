@@ -59,7 +59,7 @@ func (r *specRecorder) wasRemoved(path string) bool {
 type specHarness struct {
 	*harness
 	specs *specRecorder
-	reg   *prometheus.Registry
+	reg   prometheus.Gatherer
 	admin *zkclient.Client
 }
 
@@ -86,8 +86,7 @@ func startSpecs(t *testing.T, yaml string, setup func(admin *zkclient.Client)) *
 		}
 		t.Fatalf("watcher did not sync; state:\n%s", strings.Join(states, "\n"))
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collector.New(w))
+	reg := collector.NewGatherer(w, prometheus.NewRegistry())
 	return &specHarness{
 		harness: &harness{t: t, watcher: w, rec: &rec.recorder, client: client},
 		specs:   rec,

@@ -217,12 +217,12 @@ func TestMetricsFromCache(t *testing.T) {
 	}
 	t.Cleanup(client.Close)
 	h := startWatcher(t, client, mustParse(t, "/m: {children: 3, max_children: 5}\n/none:\n"))
-	reg.MustRegister(collector.New(h.watcher))
+	gatherer := collector.NewGatherer(h.watcher, reg)
 	h.waitResult("/m", tooFew(2, 3))
 
 	before := counterSum(t, reg, "zk_monitor_zookeeper_requests_total")
 	for i := 0; i < 5; i++ {
-		if _, err := reg.Gather(); err != nil {
+		if _, err := gatherer.Gather(); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -266,7 +266,7 @@ zk_monitor_watched_paths 2
 # TYPE zk_monitor_zookeeper_connected gauge
 zk_monitor_zookeeper_connected 1
 `
-	if err := testutil.GatherAndCompare(reg, strings.NewReader(expected),
+	if err := testutil.GatherAndCompare(gatherer, strings.NewReader(expected),
 		"zk_monitor_znode_children", "zk_monitor_znode_compliant", "zk_monitor_znode_compliance_state",
 		"zk_monitor_znode_exists", "zk_monitor_znode_max_children", "zk_monitor_znode_min_children",
 		"zk_monitor_znode_stale", "zk_monitor_watched_paths", "zk_monitor_zookeeper_connected"); err != nil {

@@ -161,7 +161,7 @@ func (d *Daemon) run(ctx context.Context, reload <-chan struct{}) error {
 	d.watcher = collector.NewWatcher(client, d.cfg, d.alerter, collector.Options{
 		Logger: log.With(logger, "component", "watcher"),
 	})
-	reg.MustRegister(collector.New(d.watcher))
+
 	d.cluster, err = cluster.New(client, cluster.Options{
 		Prefix:    opts.ClusterPrefix,
 		Name:      opts.ClusterName,
@@ -184,7 +184,7 @@ func (d *Daemon) run(ctx context.Context, reload <-chan struct{}) error {
 		Source:        d.watcher,
 		Version:       agentVersion(),
 		TelemetryPath: opts.TelemetryPath,
-		Gatherer:      reg,
+		Gatherer:      collector.NewGatherer(d.watcher, reg),
 		Alerting:      d.cluster.IsLeader,
 		Alertmanagers: func() any { return d.alerter.Status().Alertmanagers },
 		Cluster:       func() any { return d.cluster.Status() },
