@@ -1,8 +1,8 @@
 package daemon_test
 
 import (
-	"encoding/json"
 	"bufio"
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"os"
