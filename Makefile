@@ -46,11 +46,15 @@ test: deps fmt vet
 test-unit:
 	$(GO) test -race -count=1 -short ./...
 
+# Short fuzz runs of the parsers of outside input; the corpora live in
+# testdata/fuzz and also run as plain tests.
 test-fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./config
+	$(GO) test -run='^$$' -fuzz='^FuzzEvaluateData$$' -fuzztime=$(FUZZTIME) ./compliance
 
 test-faults: deps
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) -run 'Fault' -v ./...
+	$(GO) test -run='^$$' -fuzz='^FuzzEvaluateData$$' -fuzztime=$(FUZZTIME) ./compliance
 
 bench: deps build
 	./scripts/bench.sh

@@ -840,8 +840,37 @@ func (c *Cluster) lead(ctx context.Context, onLead func(context.Context), stop <
 	go func() {
 		defer close(t.done)
 		defer cancel()
-		onLead(tctx)
+		onLead(leaseContext{Context: tctx, cluster: c, term: t})
 	}()
+	return nil
+}
+
+// ErrLeaseExpired is the error of a leadership context whose lease ran out.
+var ErrLeaseExpired = fmt.Errorf("leadership lease ran out: %w", context.Canceled)
+
+// leaseContext is a term's context whose Err also reports a lease that
+// ran out before the timer revoking the term could run, as when a paused
+// process resumes and every timer fires at once: whoever checks Err
+// before acting is fenced at once, whatever order the timers run in.
+type leaseContext struct {
+	context.Context
+	cluster *Cluster
+	term    *term
+}
+
+func (l leaseContext) Err() error {
+	if err := l.Context.Err(); err != nil {
+		return err
+	}
+	if l.cluster.opts.SessionTimeout == 0 {
+		return nil
+	}
+	l.cluster.mu.Lock()
+	lease := l.term.lease
+	l.cluster.mu.Unlock()
+	if !time.Now().Before(lease) {
+		return ErrLeaseExpired
+	}
 	return nil
 }
 

@@ -204,7 +204,10 @@ func (d *Daemon) run(ctx context.Context, reload <-chan struct{}) error {
 	server := &http.Server{
 		Handler:           web.NewHandler(webOpts),
 		ReadHeaderTimeout: 10 * time.Second,
-		MaxHeaderBytes:    64 << 10,
+		// Idle keep-alive connections would otherwise each hold a file
+		// descriptor and a goroutine for ever.
+		IdleTimeout:    2 * time.Minute,
+		MaxHeaderBytes: 64 << 10,
 		// TLS handshake failures and the like go to our logger, not stderr.
 		ErrorLog: stdlog.New(log.NewStdlibAdapter(level.Error(log.With(logger, "component", "web"))), "", 0),
 	}
@@ -274,6 +277,7 @@ func (d *Daemon) serve(ctx context.Context, server *http.Server) error {
 		srv := &http.Server{
 			Handler:           server.Handler,
 			ReadHeaderTimeout: server.ReadHeaderTimeout,
+			IdleTimeout:       server.IdleTimeout,
 			MaxHeaderBytes:    server.MaxHeaderBytes,
 			ErrorLog:          server.ErrorLog,
 		}
