@@ -19,6 +19,7 @@ import (
 	"github.com/go-kit/log"
 
 	"github.com/zk-monitor/zk_monitor/daemon"
+	"github.com/zk-monitor/zk_monitor/internal/testenv"
 )
 
 // sessionTimeout is the ZooKeeper session timeout of the in-process agents.
@@ -32,27 +33,10 @@ var httpClient = &http.Client{Timeout: 5 * time.Second}
 // agent is a zk_monitor daemon running in-process.
 type agent struct {
 	url    string
-	logs   *syncBuffer
+	logs   *testenv.SyncBuffer
 	cancel context.CancelFunc
 	done   chan error
 	once   sync.Once
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.String()
 }
 
 // agentOptions are the options of a benchmark agent: a 2 s session, no
@@ -84,7 +68,7 @@ func agentOptions(zkAddr, configFile, cluster, name string, alertmanagers ...str
 // The benchmark's cleanup stops it if the caller did not.
 func startAgent(b *testing.B, opts daemon.Options) *agent {
 	b.Helper()
-	a := &agent{logs: &syncBuffer{}, done: make(chan error, 1)}
+	a := &agent{logs: &testenv.SyncBuffer{}, done: make(chan error, 1)}
 	addr := make(chan string, 1)
 	opts.Ready = func(s string) { addr <- s }
 	ctx, cancel := context.WithCancel(context.Background())

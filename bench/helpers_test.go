@@ -2,7 +2,6 @@ package bench
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -42,52 +41,18 @@ func (quietLogger) Printf(string, ...any) {}
 
 // dialRaw connects a plain go-zookeeper client and waits for its session.
 func dialRaw(tb testing.TB, addr string, timeout time.Duration) *zk.Conn {
-	tb.Helper()
-	conn, events, err := zk.Connect([]string{addr}, timeout, zk.WithLogger(quietLogger{}))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(conn.Close)
-	deadline := time.After(waitFor)
-	for {
-		select {
-		case ev := <-events:
-			if ev.State == zk.StateHasSession {
-				go func() {
-					for range events {
-					}
-				}()
-				return conn
-			}
-		case <-deadline:
-			tb.Fatalf("no ZooKeeper session with %s", addr)
-		}
-	}
+	return testenv.RawZK(tb, addr, timeout)
 }
 
 // newClient returns a connected zkclient whose metrics go to reg, closed
 // when the benchmark ends.
 func newClient(tb testing.TB, addr string, reg prometheus.Registerer) *zkclient.Client {
-	tb.Helper()
-	c := newClientNoCleanup(tb, addr, reg)
-	tb.Cleanup(c.Close)
-	return c
+	return testenv.ZKClient(tb, zkclient.Options{ConnectString: addr, Registerer: reg})
 }
 
 // newClientNoCleanup returns a connected zkclient that the caller closes.
 func newClientNoCleanup(tb testing.TB, addr string, reg prometheus.Registerer) *zkclient.Client {
-	tb.Helper()
-	c, err := zkclient.New(zkclient.Options{ConnectString: addr, SessionTimeout: 10 * time.Second, Registerer: reg})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
-	defer cancel()
-	if err := c.WaitConnected(ctx); err != nil {
-		c.Close()
-		tb.Fatal(err)
-	}
-	return c
+	return testenv.ZKClientNoCleanup(tb, zkclient.Options{ConnectString: addr, Registerer: reg})
 }
 
 // ensurePath creates p and its parents.
@@ -246,20 +211,7 @@ func mib(bytes uint64) float64 { return float64(bytes) / (1 << 20) }
 
 // counterSum adds up every series of a counter family in g.
 func counterSum(tb testing.TB, g prometheus.Gatherer, name string) float64 {
-	tb.Helper()
-	families, err := g.Gather()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	total := 0.0
-	for _, f := range families {
-		if f.GetName() == name {
-			for _, m := range f.GetMetric() {
-				total += m.GetCounter().GetValue()
-			}
-		}
-	}
-	return total
+	return testenv.CounterSum(tb, g, name)
 }
 
 // zkRequests is the number of ZooKeeper requests a zkclient registered on g

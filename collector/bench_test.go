@@ -26,50 +26,12 @@ import (
 
 const benchWait = 60 * time.Second
 
-// benchQuiet silences go-zookeeper's own logging.
-type benchQuiet struct{}
-
-func (benchQuiet) Printf(string, ...any) {}
-
 // benchRaw connects a plain go-zookeeper client.
-func benchRaw(b *testing.B, addr string) *zk.Conn {
-	b.Helper()
-	conn, events, err := zk.Connect([]string{addr}, 10*time.Second, zk.WithLogger(benchQuiet{}))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(conn.Close)
-	timeout := time.After(benchWait)
-	for {
-		select {
-		case ev := <-events:
-			if ev.State == zk.StateHasSession {
-				go func() {
-					for range events {
-					}
-				}()
-				return conn
-			}
-		case <-timeout:
-			b.Fatal("no ZooKeeper session")
-		}
-	}
-}
+func benchRaw(b *testing.B, addr string) *zk.Conn { return testenv.RawZK(b, addr, 10*time.Second) }
 
 // benchClient returns a connected zkclient counting its requests in reg.
 func benchClient(b *testing.B, addr string, reg prometheus.Registerer) *zkclient.Client {
-	b.Helper()
-	c, err := zkclient.New(zkclient.Options{ConnectString: addr, SessionTimeout: 10 * time.Second, Registerer: reg})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(c.Close)
-	ctx, cancel := context.WithTimeout(context.Background(), benchWait)
-	defer cancel()
-	if err := c.WaitConnected(ctx); err != nil {
-		b.Fatal(err)
-	}
-	return c
+	return testenv.ZKClient(b, zkclient.Options{ConnectString: addr, Registerer: reg})
 }
 
 // benchWatch starts a Watcher and waits until it is synced.

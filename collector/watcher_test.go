@@ -23,18 +23,7 @@ import (
 const waitFor = 10 * time.Second
 
 func newClient(t *testing.T, addr string, timeout time.Duration, user, pass string) *zkclient.Client {
-	t.Helper()
-	c, err := zkclient.New(zkclient.Options{ConnectString: addr, SessionTimeout: timeout, Username: user, Password: pass})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
-	defer cancel()
-	if err := c.WaitConnected(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return testenv.ZKClient(t, zkclient.Options{ConnectString: addr, SessionTimeout: timeout, Username: user, Password: pass})
 }
 
 func mustParse(t *testing.T, yaml string) *config.Config {
@@ -220,13 +209,13 @@ func TestMetricsFromCache(t *testing.T) {
 	gatherer := collector.NewGatherer(h.watcher, reg)
 	h.waitResult("/m", tooFew(2, 3))
 
-	before := counterSum(t, reg, "zk_monitor_zookeeper_requests_total")
+	before := testenv.CounterSum(t, reg, "zk_monitor_zookeeper_requests_total")
 	for i := 0; i < 5; i++ {
 		if _, err := gatherer.Gather(); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if after := counterSum(t, reg, "zk_monitor_zookeeper_requests_total"); after != before {
+	if after := testenv.CounterSum(t, reg, "zk_monitor_zookeeper_requests_total"); after != before {
 		t.Fatalf("scrapes sent %v ZooKeeper requests, want 0", after-before)
 	}
 	expected := `
@@ -272,24 +261,6 @@ zk_monitor_zookeeper_connected 1
 		"zk_monitor_znode_stale", "zk_monitor_watched_paths", "zk_monitor_zookeeper_connected"); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// counterSum adds up every series of a counter family.
-func counterSum(t *testing.T, reg *prometheus.Registry, name string) float64 {
-	t.Helper()
-	families, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	total := 0.0
-	for _, f := range families {
-		if f.GetName() == name {
-			for _, m := range f.GetMetric() {
-				total += m.GetCounter().GetValue()
-			}
-		}
-	}
-	return total
 }
 
 // TestDisconnectMarksStaleAndRereads cuts the connection, changes the

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -28,27 +27,10 @@ type agent struct {
 	URL string
 	// URLs has one URL per listen address, URL being the first.
 	URLs   []string
-	Logs   *syncBuffer
+	Logs   *testenv.SyncBuffer
 	cancel context.CancelFunc
 	done   chan error
 	reload chan struct{}
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // baseOptions are fast-test defaults; callers set ZooKeeper and ConfigFile.
@@ -69,7 +51,7 @@ func baseOptions(zkAddr, configFile string) daemon.Options {
 
 func startAgent(t *testing.T, opts daemon.Options) *agent {
 	t.Helper()
-	a := &agent{t: t, Logs: &syncBuffer{}, done: make(chan error, 1), reload: make(chan struct{}, 1)}
+	a := &agent{t: t, Logs: &testenv.SyncBuffer{}, done: make(chan error, 1), reload: make(chan struct{}, 1)}
 	addr := make(chan string, len(opts.ListenAddresses))
 	opts.Ready = func(s string) { addr <- s }
 	ctx, cancel := context.WithCancel(context.Background())
@@ -151,18 +133,7 @@ func writeFile(t *testing.T, name, content string) string {
 
 // admin is a plain ZooKeeper client for arranging znodes.
 func admin(t *testing.T, addr string) *zkclient.Client {
-	t.Helper()
-	c, err := zkclient.New(zkclient.Options{ConnectString: addr, SessionTimeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
-	defer cancel()
-	if err := c.WaitConnected(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return testenv.ZKClient(t, zkclient.Options{ConnectString: addr})
 }
 
 func ensure(t *testing.T, c *zkclient.Client, paths ...string) {

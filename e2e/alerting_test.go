@@ -13,18 +13,7 @@ import (
 const nullAlertmanager = "route: {receiver: 'null', group_wait: 100ms, group_interval: 200ms}\nreceivers: [{name: 'null'}]\n"
 
 func adminClient(t *testing.T, addr string) *zkclient.Client {
-	t.Helper()
-	c, err := zkclient.New(zkclient.Options{ConnectString: addr, SessionTimeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := c.WaitConnected(ctx); err != nil {
-		t.Fatal(err)
-	}
-	return c
+	return testenv.ZKClient(t, zkclient.Options{ConnectString: addr})
 }
 
 func znodeAlerts(t *testing.T, am *testenv.Alertmanager, path string) []testenv.AMAlert {

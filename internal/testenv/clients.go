@@ -1,0 +1,112 @@
+package testenv
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/zk-monitor/zk_monitor/zkclient"
+)
+
+// clientWait bounds how long a test client waits for its first session.
+const clientWait = 15 * time.Second
+
+// ZKClient connects a zkclient with opts (SessionTimeout defaults to 10 s)
+// and waits for its session; it is closed when the test ends.
+func ZKClient(tb testing.TB, opts zkclient.Options) *zkclient.Client {
+	tb.Helper()
+	c := ZKClientNoCleanup(tb, opts)
+	tb.Cleanup(c.Close)
+	return c
+}
+
+// ZKClientNoCleanup is ZKClient for callers that close the client
+// themselves, before the test ends.
+func ZKClientNoCleanup(tb testing.TB, opts zkclient.Options) *zkclient.Client {
+	tb.Helper()
+	if opts.SessionTimeout == 0 {
+		opts.SessionTimeout = 10 * time.Second
+	}
+	c, err := zkclient.New(opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), clientWait)
+	defer cancel()
+	if err := c.WaitConnected(ctx); err != nil {
+		c.Close()
+		tb.Fatal(err)
+	}
+	return c
+}
+
+type quietZKLogger struct{}
+
+func (quietZKLogger) Printf(string, ...any) {}
+
+// RawZK connects a plain go-zookeeper client, for baselines that must not
+// go through zk_monitor's code, and waits for its session.
+func RawZK(tb testing.TB, addr string, sessionTimeout time.Duration) *zk.Conn {
+	tb.Helper()
+	conn, events, err := zk.Connect([]string{addr}, sessionTimeout, zk.WithLogger(quietZKLogger{}))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(conn.Close)
+	deadline := time.After(clientWait)
+	for {
+		select {
+		case ev := <-events:
+			if ev.State == zk.StateHasSession {
+				go func() {
+					for range events {
+					}
+				}()
+				return conn
+			}
+		case <-deadline:
+			tb.Fatalf("no ZooKeeper session with %s", addr)
+		}
+	}
+}
+
+// CounterSum adds up every series of the counter family name in g.
+func CounterSum(tb testing.TB, g prometheus.Gatherer, name string) float64 {
+	tb.Helper()
+	families, err := g.Gather()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	total := 0.0
+	for _, f := range families {
+		if f.GetName() == name {
+			for _, m := range f.GetMetric() {
+				total += m.GetCounter().GetValue()
+			}
+		}
+	}
+	return total
+}
+
+// SyncBuffer is a goroutine-safe log sink for in-process daemons.
+type SyncBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *SyncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *SyncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
