@@ -325,8 +325,10 @@ func (w *Watcher) onEvent(ev zkclient.Event) {
 		if _, ok := w.states[ev.Path]; ok {
 			w.markDirtyLocked(ev.Path)
 		}
-		for key, d := range w.dirs {
-			if dirPath(key) == ev.Path && d != nil {
+		// Look the directory up per pattern rather than scanning every
+		// directory: a burst of events must stay cheap with large globs.
+		for _, g := range w.globs {
+			if key := dirKey(g.Path, ev.Path); w.dirs[key] != nil {
 				w.markDirtyLocked(key)
 			}
 		}
