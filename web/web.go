@@ -118,9 +118,9 @@ func readOnly(next http.HandlerFunc) http.HandlerFunc {
 	}
 }
 
-// StatusDocument builds the legacy /status view: the shape of the
+// statusDocument builds the legacy /status view: the shape of the
 // original README plus extra keys.
-func StatusDocument(opts Options) map[string]any {
+func statusDocument(opts Options) map[string]any {
 	compl := map[string]any{}
 	for _, st := range opts.Source.Snapshot() {
 		compl[st.Spec.Path] = complianceValue(st.Result)
@@ -153,7 +153,7 @@ func complianceValue(r compliance.Result) any {
 }
 
 func (h *handler) status(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, h.opts.Logger, StatusDocument(h.opts))
+	writeJSON(w, h.opts.Logger, statusDocument(h.opts))
 }
 
 func writeJSON(w http.ResponseWriter, logger log.Logger, v any) {
