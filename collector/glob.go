@@ -134,12 +134,8 @@ func (w *Watcher) readDir(ctx context.Context, key string, epoch uint64) {
 	}
 	d.matches = matches
 	w.checkSyncedLocked()
+	w.removeLocked(removedPaths)
 	w.mu.Unlock()
-	if w.listener != nil {
-		for _, p := range removedPaths {
-			w.listener.Remove(p)
-		}
-	}
 	w.signal()
 }
 

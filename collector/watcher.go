@@ -128,7 +128,9 @@ func NewWatcher(conn ZooKeeper, cfg *config.Config, listener Listener, opts Opti
 		syncedCh: make(chan struct{}),
 		wake:     make(chan struct{}, 1),
 	}
+	w.mu.Lock()
 	w.applyConfig(cfg)
+	w.mu.Unlock()
 	conn.Subscribe(w.onEvent)
 	// Under the lock: onEvent may already run. Events about later changes
 	// of the connection are delivered after this read, so none is lost.
@@ -198,21 +200,17 @@ func (w *Watcher) Snapshot() []*PathState {
 // keep their state (and any alert); removed paths are reported to the
 // listener; new or changed paths are read.
 func (w *Watcher) SetConfig(cfg *config.Config) {
+	w.mu.Lock()
 	removed, changed := w.applyConfig(cfg)
-	if w.listener != nil {
-		for _, p := range removed {
-			w.listener.Remove(p)
-		}
-	}
-	w.notify(changed)
+	w.removeLocked(removed)
+	w.notifyLocked(changed)
+	w.mu.Unlock()
 	w.signal()
 }
 
 // applyConfig installs cfg and returns the concrete paths that stopped
-// being monitored and the states whose spec changed.
+// being monitored and the states whose spec changed. w.mu must be held.
 func (w *Watcher) applyConfig(cfg *config.Config) (removed []string, changed []*PathState) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
 	w.specs = map[string]config.PathSpec{}
 	w.globs = nil
 	for _, spec := range cfg.Paths {
@@ -366,16 +364,30 @@ func (w *Watcher) markAllStale() {
 		w.states[p] = &next
 		changed = append(changed, &next)
 	}
+	w.notifyLocked(changed)
 	w.mu.Unlock()
-	w.notify(changed)
 }
 
-func (w *Watcher) notify(states []*PathState) {
+// notifyLocked and removeLocked tell the listener while w.mu is held, so
+// that it sees every path's changes in the order they were made: a result
+// stored after a path was dropped must not reach it after the removal (it
+// would resurrect an alert nobody resolves). The listener never blocks and
+// never calls back, so holding the lock is safe.
+func (w *Watcher) notifyLocked(states []*PathState) {
 	if w.listener == nil {
 		return
 	}
 	for _, st := range states {
 		w.listener.Update(st.Spec, st.Result)
+	}
+}
+
+func (w *Watcher) removeLocked(paths []string) {
+	if w.listener == nil {
+		return
+	}
+	for _, p := range paths {
+		w.listener.Remove(p)
 	}
 }
 
@@ -566,10 +578,10 @@ func (w *Watcher) store(p string, epoch uint64, obs compliance.Observation) {
 	changed := next.Result != st.Result || prev.Stale
 	w.states[p] = &next
 	w.checkSyncedLocked()
-	w.mu.Unlock()
 	if changed || !prev.Known {
-		w.notify([]*PathState{&next})
+		w.notifyLocked([]*PathState{&next})
 	}
+	w.mu.Unlock()
 }
 
 func (w *Watcher) checkSyncedLocked() {
