@@ -46,7 +46,7 @@ type family struct {
 // The znode families, in exposition order.
 var (
 	famChildren    = family{"zk_monitor_znode_children", "Number of direct children of the znode when last read (0 when it does not exist)."}
-	famCompliant   = family{"zk_monitor_znode_compliant", "Whether the znode meets its configured checks (1) or not (0); absent while its state is unknown."}
+	famCompliant   = family{"zk_monitor_znode_compliant", "Whether the znode met its configured checks (1) or not (0) when last read; absent when that is unknown."}
 	famState       = family{"zk_monitor_znode_compliance_state", "Compliance state of the znode: 1 for the current state (ok, error or unknown), 0 for the others."}
 	famExists      = family{"zk_monitor_znode_exists", "Whether the znode existed when last read (1) or not (0)."}
 	famLastChange  = family{"zk_monitor_znode_last_change_timestamp_seconds", "Unix time at which a change of the znode's children, existence or data was last observed."}
@@ -129,8 +129,17 @@ func newPathSeries(st *PathState) *pathSeries {
 	if st.Spec.MaxChildren != nil {
 		s.maxChildren = gauge(path, float64(*st.Spec.MaxChildren))
 	}
-	if st.Result.State != compliance.Unknown {
-		s.compliant = gauge(path, boolValue(st.Result.State == compliance.OK))
+	// While stale the state is Unknown (nothing alerts on it), but the last
+	// known verdict stays exported beside zk_monitor_znode_stale 1, like the
+	// other last known values, so dashboards and rules do not lose it.
+	verdict := st.Result.State
+	if verdict == compliance.Unknown && obs.Stale && obs.Known {
+		lastKnown := obs
+		lastKnown.Stale = false
+		verdict = compliance.Evaluate(st.Spec, lastKnown).State
+	}
+	if verdict != compliance.Unknown {
+		s.compliant = gauge(path, boolValue(verdict == compliance.OK))
 	}
 	for i, state := range stateOrder {
 		labels := []*dto.LabelPair{path[0], {Name: proto.String("state"), Value: proto.String(state.String())}}

@@ -124,7 +124,7 @@ func (h *specHarness) metrics(expected string, names ...string) {
 }
 
 const (
-	helpCompliant = `# HELP zk_monitor_znode_compliant Whether the znode meets its configured checks (1) or not (0); absent while its state is unknown.
+	helpCompliant = `# HELP zk_monitor_znode_compliant Whether the znode met its configured checks (1) or not (0) when last read; absent when that is unknown.
 # TYPE zk_monitor_znode_compliant gauge
 `
 	helpExists = `# HELP zk_monitor_znode_exists Whether the znode existed when last read (1) or not (0).

@@ -223,7 +223,7 @@ func TestMetricsFromCache(t *testing.T) {
 # TYPE zk_monitor_znode_children gauge
 zk_monitor_znode_children{path="/m"} 2
 zk_monitor_znode_children{path="/none"} 0
-# HELP zk_monitor_znode_compliant Whether the znode meets its configured checks (1) or not (0); absent while its state is unknown.
+# HELP zk_monitor_znode_compliant Whether the znode met its configured checks (1) or not (0) when last read; absent when that is unknown.
 # TYPE zk_monitor_znode_compliant gauge
 zk_monitor_znode_compliant{path="/m"} 0
 # HELP zk_monitor_znode_compliance_state Compliance state of the znode: 1 for the current state (ok, error or unknown), 0 for the others.
@@ -281,6 +281,19 @@ func TestDisconnectMarksStaleAndRereads(t *testing.T) {
 	st := h.state("/d")
 	if st.Result.State != compliance.Unknown || st.Observation.Children != 1 {
 		t.Fatalf("while disconnected: want Unknown with last known 1 child, have %+v", st)
+	}
+	// The last known values stay exported, marked stale.
+	staleMetrics := `
+# HELP zk_monitor_znode_compliant Whether the znode met its configured checks (1) or not (0) when last read; absent when that is unknown.
+# TYPE zk_monitor_znode_compliant gauge
+zk_monitor_znode_compliant{path="/d"} 1
+# HELP zk_monitor_znode_stale Whether the exported values of the znode may be out of date because the ZooKeeper connection was lost and it was not read again yet (1) or not (0).
+# TYPE zk_monitor_znode_stale gauge
+zk_monitor_znode_stale{path="/d"} 1
+`
+	if err := testutil.GatherAndCompare(collector.NewGatherer(h.watcher, prometheus.NewRegistry()), strings.NewReader(staleMetrics),
+		"zk_monitor_znode_compliant", "zk_monitor_znode_stale"); err != nil {
+		t.Fatal(err)
 	}
 	remove(t, admin, "/d/a")
 	proxy.Restore()
