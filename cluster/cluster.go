@@ -487,6 +487,12 @@ func (c *Cluster) pass(ctx context.Context, onLead func(context.Context), stop <
 		return nil
 	}
 	if !c.pathsReady {
+		// The prefix is shared by every cluster (and tenant): it stays
+		// open, so that other credentials can create their workspace
+		// beside ours. Only our workspace and below carry our ACL.
+		if err := c.client.EnsurePath(path.Dir(c.workspace), zk.WorldACL(zk.PermAll)); err != nil {
+			return fmt.Errorf("creating %s: %w", path.Dir(c.workspace), err)
+		}
 		for _, p := range []string{c.agentsDir, c.electionDir} {
 			if err := c.client.EnsurePath(p, c.acl); err != nil {
 				return fmt.Errorf("creating %s: %w", p, err)

@@ -403,7 +403,12 @@ zk_monitor_cluster_leader %d
 			t.Fatalf("world may read the election: %v", err)
 		}
 		want := zkclient.DigestACL(user, password)
-		paths := []string{"/acl_test", ws, ws + "/agents", ws + "/election", ws + "/agents/" + leader.name}
+		// The shared prefix stays open: another cluster, with other
+		// credentials, can make its workspace beside ours.
+		if _, err := intruder.Create("/acl_test/other", nil, 0, zk.WorldACL(zk.PermAll)); err != nil {
+			t.Errorf("another tenant cannot create its workspace under the shared prefix: %v", err)
+		}
+		paths := []string{ws, ws + "/agents", ws + "/election", ws + "/agents/" + leader.name}
 		for _, c := range children {
 			paths = append(paths, ws+"/election/"+c)
 		}
@@ -426,7 +431,7 @@ zk_monitor_cluster_leader %d
 			}
 		}
 		for _, conn := range []*zk.Conn{anon, intruder} {
-			for _, p := range paths[4:] {
+			for _, p := range paths[3:] {
 				if err := conn.Delete(p, -1); !errors.Is(err, zk.ErrNoAuth) {
 					t.Errorf("deleting %s without the credentials: %v, want %v", p, err, zk.ErrNoAuth)
 				}
