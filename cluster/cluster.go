@@ -826,15 +826,15 @@ func (c *Cluster) lead(ctx context.Context, onLead func(context.Context), stop <
 		return nil
 	}
 	if c.term != nil {
-		c.term.lease = sent.Add(c.opts.SessionTimeout)
+		c.term.lease = sent.Add(c.leaseDuration())
 		return nil
 	}
-	if c.opts.SessionTimeout > 0 && !time.Now().Before(sent.Add(c.opts.SessionTimeout)) {
+	if c.opts.SessionTimeout > 0 && !time.Now().Before(sent.Add(c.leaseDuration())) {
 		// The check took longer than a session: its answer proves nothing.
 		return errAgain
 	}
 	tctx, cancel := context.WithCancel(ctx)
-	t := &term{epoch: epoch, cancel: cancel, done: make(chan struct{}), lease: sent.Add(c.opts.SessionTimeout)}
+	t := &term{epoch: epoch, cancel: cancel, done: make(chan struct{}), lease: sent.Add(c.leaseDuration())}
 	if c.opts.SessionTimeout > 0 {
 		t.timer = time.AfterFunc(time.Until(t.lease), func() { c.checkLease(t) })
 	}
@@ -915,8 +915,20 @@ func (c *Cluster) renewLease() bool {
 		c.revokeLocked("election node gone")
 		return true
 	}
-	t.lease = sent.Add(c.opts.SessionTimeout)
+	t.lease = sent.Add(c.leaseDuration())
 	return false
+}
+
+// leaseDuration is how long leadership lasts after ZooKeeper last heard
+// from us: the session timeout, or the shorter one the server granted (a
+// server clamps it to its maxSessionTimeout, and a lease longer than the
+// real session would let a paused leader outlive its election node).
+func (c *Cluster) leaseDuration() time.Duration {
+	d := c.opts.SessionTimeout
+	if granted := c.client.NegotiatedSessionTimeout(); granted > 0 && granted < d {
+		d = granted
+	}
+	return d
 }
 
 // checkLease runs when a term's lease may have run out.

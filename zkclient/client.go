@@ -17,6 +17,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-kit/log"
@@ -93,8 +94,9 @@ type Client struct {
 	logger log.Logger
 	opts   Options
 
-	queue   *eventQueue
-	watches *heldWatches
+	queue        *eventQueue
+	watches      *heldWatches
+	negotiatedMs atomic.Int64
 
 	mu          sync.Mutex
 	subscribers []func(Event)
@@ -184,7 +186,7 @@ func New(opts Options) (*Client, error) {
 	}
 	conn, libraryEvents, err := zk.Connect(cs.Servers, opts.SessionTimeout,
 		zk.WithEventCallback(c.queue.push),
-		zk.WithLogger(zkLogger{log.With(opts.Logger, "component", "go-zookeeper"), c.queue}),
+		zk.WithLogger(zkLogger{log.With(opts.Logger, "component", "go-zookeeper"), c.queue, &c.negotiatedMs}),
 		zk.WithDialer(dialer),
 	)
 	if err != nil {
@@ -222,6 +224,13 @@ func (c *Client) Connected() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.connected
+}
+
+// NegotiatedSessionTimeout is the session timeout the server granted for
+// the current session, which may be shorter or longer than the one asked
+// for (servers clamp it to their min/max); 0 before the first session.
+func (c *Client) NegotiatedSessionTimeout() time.Duration {
+	return time.Duration(c.negotiatedMs.Load()) * time.Millisecond
 }
 
 // SessionID returns the current session id (0 while none).
@@ -367,9 +376,17 @@ const stateWatchesLost zk.State = -1000
 type zkLogger struct {
 	logger log.Logger
 	queue  *eventQueue
+	// negotiatedMs receives the session timeout the server granted, which
+	// the library only reports in its "authenticated" log line.
+	negotiatedMs *atomic.Int64
 }
 
 func (l zkLogger) Printf(format string, args ...interface{}) {
+	if strings.HasPrefix(format, "authenticated: id=%d, timeout=%d") && len(args) == 2 {
+		if ms, ok := args[1].(int32); ok {
+			l.negotiatedMs.Store(int64(ms))
+		}
+	}
 	if strings.HasPrefix(format, "Failed to set previous watches") {
 		level.Warn(l.logger).Log("msg", fmt.Sprintf(format, args...))
 		l.queue.push(zk.Event{Type: zk.EventSession, State: stateWatchesLost})

@@ -1,0 +1,63 @@
+package zkclient
+
+import (
+	"reflect"
+	"testing"
+)
+
+func TestParseConnectString(t *testing.T) {
+	cases := []struct {
+		in      string
+		want    ConnectString
+		wantErr string
+	}{
+		{in: "localhost:2181", want: ConnectString{Servers: []string{"localhost:2181"}}},
+		{in: "zk1,zk2:2182", want: ConnectString{Servers: []string{"zk1:2181", "zk2:2182"}}},
+		{in: " zk1:2181 , zk2:2181/apps/zk ", want: ConnectString{Servers: []string{"zk1:2181", "zk2:2181"}, Chroot: "/apps/zk"}},
+		{in: "zk1:2181/", want: ConnectString{Servers: []string{"zk1:2181"}}},
+		{in: "[::1]:2181,[::1]", want: ConnectString{Servers: []string{"[::1]:2181", "[::1]:2181"}}},
+		{in: "", wantErr: "empty ZooKeeper connect string"},
+		{in: "zk1:2181,,zk2", wantErr: `connect string "zk1:2181,,zk2": empty server entry`},
+		{in: "zk1:0", wantErr: `connect string "zk1:0": server "zk1:0": port must be 1-65535`},
+		{in: "zk1:http", wantErr: `connect string "zk1:http": server "zk1:http": port must be 1-65535`},
+		{in: ":2181", wantErr: `connect string ":2181": server ":2181" has no host`},
+		{in: "zk1:2181/a//b", wantErr: `chroot "/a//b": path has an empty segment`},
+		{in: "zk1:2181/a/", wantErr: `chroot "/a/": path must not end with /`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.in, func(t *testing.T) {
+			got, err := ParseConnectString(tc.in)
+			if tc.wantErr != "" {
+				if err == nil || err.Error() != tc.wantErr {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("got %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestValidatePath(t *testing.T) {
+	for p, want := range map[string]string{
+		"/":          "",
+		"/a/b":       "",
+		"/a b/[x]":   "",
+		"":           "path is empty",
+		"a":          "path must start with /",
+		"/a/./b":     `path has a relative segment "."`,
+		"/a/../b":    `path has a relative segment ".."`,
+		"/a\x01":     "path has a control character",
+		"/trailing/": "path must not end with /",
+	} {
+		err := ValidatePath(p)
+		if (err == nil) != (want == "") || (err != nil && err.Error() != want) {
+			t.Errorf("ValidatePath(%q) = %v, want %q", p, err, want)
+		}
+	}
+}
