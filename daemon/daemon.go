@@ -13,7 +13,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strings"
+	"os"
 	"sync"
 	"time"
 
@@ -24,6 +24,7 @@ import (
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
 	"github.com/prometheus/common/version"
 	toolkitweb "github.com/prometheus/exporter-toolkit/web"
+	"gopkg.in/yaml.v3"
 
 	"github.com/zk-monitor/zk_monitor/alerting"
 	"github.com/zk-monitor/zk_monitor/cluster"
@@ -143,7 +144,7 @@ func (d *Daemon) run(ctx context.Context, reload <-chan struct{}) error {
 
 	agentURL := opts.ExternalURL
 	if agentURL == "" {
-		agentURL = defaultExternalURL(opts.ListenAddresses)
+		agentURL = defaultExternalURL(opts.ListenAddresses, opts.WebConfigFile)
 	}
 	d.alerter, err = alerting.New(alerting.Options{
 		AlertmanagerURLs: opts.AlertmanagerURLs,
@@ -358,15 +359,47 @@ func (d *Daemon) logWarnings(warnings []config.Warning) {
 	}
 }
 
-func defaultExternalURL(addrs []string) string {
-	host := "localhost:8080"
+// defaultExternalURL is how other hosts reach this agent when
+// --web.external-url is not given: the first listen address, with this
+// host's name when it listens on every interface, and https when the web
+// config enables TLS.
+func defaultExternalURL(addrs []string, webConfigFile string) string {
+	addr := ":8080"
 	if len(addrs) > 0 {
-		host = addrs[0]
-		if strings.HasPrefix(host, ":") {
-			host = "localhost" + host
+		addr = addrs[0]
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		host, port = addr, "8080"
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		if name, err := os.Hostname(); err == nil && name != "" {
+			host = name
+		} else {
+			host = "localhost"
 		}
 	}
-	return "http://" + host
+	scheme := "http"
+	if usesTLS(webConfigFile) {
+		scheme = "https"
+	}
+	return scheme + "://" + net.JoinHostPort(host, port)
+}
+
+// usesTLS reports whether an exporter-toolkit web config enables TLS. The
+// file was validated before: an unreadable one counts as plain HTTP.
+func usesTLS(webConfigFile string) bool {
+	if webConfigFile == "" {
+		return false
+	}
+	b, err := os.ReadFile(webConfigFile)
+	if err != nil {
+		return false
+	}
+	var cfg struct {
+		TLS map[string]any `yaml:"tls_server_config"`
+	}
+	return yaml.Unmarshal(b, &cfg) == nil && len(cfg.TLS) > 0
 }
 
 // agentVersion is the release version, "devel" for builds without ldflags.

@@ -1,0 +1,34 @@
+package daemon
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestDefaultExternalURL(t *testing.T) {
+	host, _ := os.Hostname()
+	dir := t.TempDir()
+	tlsConfig := filepath.Join(dir, "tls.yml")
+	os.WriteFile(tlsConfig, []byte("tls_server_config:\n  cert_file: a.crt\n  key_file: a.key\n"), 0o600)
+	authOnly := filepath.Join(dir, "auth.yml")
+	os.WriteFile(authOnly, []byte("basic_auth_users:\n  u: $2y$10$x\n"), 0o600)
+	cases := []struct {
+		addrs  []string
+		config string
+		want   string
+	}{
+		{[]string{":8080"}, "", "http://" + host + ":8080"},
+		{[]string{"0.0.0.0:9000"}, "", "http://" + host + ":9000"},
+		{[]string{"10.1.2.3:8080", ":8081"}, "", "http://10.1.2.3:8080"},
+		{[]string{"[::1]:8080"}, "", "http://[::1]:8080"},
+		{nil, "", "http://" + host + ":8080"},
+		{[]string{"zk-monitor-1:8080"}, tlsConfig, "https://zk-monitor-1:8080"},
+		{[]string{"zk-monitor-1:8080"}, authOnly, "http://zk-monitor-1:8080"},
+	}
+	for _, tc := range cases {
+		if got := defaultExternalURL(tc.addrs, tc.config); got != tc.want {
+			t.Errorf("defaultExternalURL(%v, %q) = %q, want %q", tc.addrs, filepath.Base(tc.config), got, tc.want)
+		}
+	}
+}
