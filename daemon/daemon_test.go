@@ -3,6 +3,8 @@ package daemon_test
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -41,8 +43,11 @@ func TestSeedReadmeStatus(t *testing.T) {
 	if v, _ := doc["version"].(string); v == "" {
 		t.Error("version missing")
 	}
-	// Pretty-printed with sorted keys, like the original.
+	// Pretty-printed with sorted keys at every level, like the original.
 	_, body := a.get("/status")
+	if err := keysSorted(body); err != nil {
+		t.Errorf("/status: %v\n%s", err, body)
+	}
 	if !strings.HasPrefix(body, "{\n    \"cluster\"") || strings.Index(body, "\"monitor\"") > strings.Index(body, "\"version\"") {
 		t.Errorf("/status is not pretty-printed with sorted keys:\n%s", body)
 	}
@@ -152,5 +157,73 @@ func TestMetricsLint(t *testing.T) {
 	sort.Strings(unlisted)
 	if len(missing) > 0 || len(unlisted) > 0 {
 		t.Fatalf("deploy/testdata/exported_metrics.txt is out of date:\n listed but not exported: %v\n exported but not listed: %v", missing, unlisted)
+	}
+}
+
+// keysSorted checks that every JSON object in doc lists its keys in order.
+func keysSorted(doc string) error {
+	dec := json.NewDecoder(strings.NewReader(doc))
+	type object struct {
+		last    string
+		wantKey bool
+	}
+	var stack []*object
+	for {
+		tok, err := dec.Token()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		var top *object
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		switch v := tok.(type) {
+		case json.Delim:
+			switch v {
+			case '{':
+				if top != nil {
+					top.wantKey = true
+				}
+				stack = append(stack, &object{wantKey: true})
+				continue
+			case '}', ']':
+				stack = stack[:len(stack)-1]
+				if len(stack) > 0 && stack[len(stack)-1] != nil {
+					stack[len(stack)-1].wantKey = true
+				}
+				continue
+			case '[':
+				stack = append(stack, nil)
+				continue
+			}
+		case string:
+			if top != nil && top.wantKey {
+				if v < top.last {
+					return fmt.Errorf("key %q after %q", v, top.last)
+				}
+				top.last, top.wantKey = v, false
+				continue
+			}
+		}
+		if top != nil {
+			top.wantKey = true
+		}
+	}
+}
+
+func TestKeysSorted(t *testing.T) {
+	for doc, sorted := range map[string]bool{
+		`{"a":1,"b":{"c":[{"x":1,"y":2},{"x":"z"}],"d":"e"}}`: true,
+		`{"a":[1,"q",{"k":"v"}],"b":true}`:                    true,
+		`{"b":1,"a":2}`:                                       false,
+		`{"a":{"z":1,"y":2}}`:                                 false,
+		`{"a":[{"y":1,"x":2}]}`:                               false,
+	} {
+		if err := keysSorted(doc); (err == nil) != sorted {
+			t.Errorf("keysSorted(%s) = %v, want sorted=%v", doc, err, sorted)
+		}
 	}
 }

@@ -127,7 +127,7 @@ func statusDocument(opts Options) map[string]any {
 	}
 	alerter := map[string]any{"alerting": opts.Alerting != nil && opts.Alerting()}
 	if opts.Alertmanagers != nil {
-		alerter["alertmanagers"] = opts.Alertmanagers()
+		alerter["alertmanagers"] = sortedKeys(opts.Alertmanagers())
 	}
 	doc := map[string]any{
 		"monitor": map[string]any{
@@ -138,9 +138,24 @@ func statusDocument(opts Options) map[string]any {
 		"zookeeper": map[string]any{"connected": opts.Source.Connected()},
 	}
 	if opts.Cluster != nil {
-		doc["cluster"] = opts.Cluster()
+		doc["cluster"] = sortedKeys(opts.Cluster())
 	}
 	return doc
+}
+
+// sortedKeys turns a struct into maps so that every level of /status has
+// its keys sorted, as the original printed them; a struct would keep its
+// field order.
+func sortedKeys(v any) any {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return v
+	}
+	var out any
+	if err := json.Unmarshal(b, &out); err != nil {
+		return v
+	}
+	return out
 }
 
 // complianceValue is true for a compliant path and the message otherwise,
