@@ -52,9 +52,11 @@ test-fuzz:
 	$(GO) test -run='^$$' -fuzz='^FuzzParse$$' -fuzztime=$(FUZZTIME) ./config
 	$(GO) test -run='^$$' -fuzz='^FuzzEvaluateData$$' -fuzztime=$(FUZZTIME) ./compliance
 
+# test-faults: the fault-injection suite, the secrets test and the fuzzers
+# of outside input (all also part of make test).
 test-faults: deps
-	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) -run 'Fault' -v ./...
-	$(GO) test -run='^$$' -fuzz='^FuzzEvaluateData$$' -fuzztime=$(FUZZTIME) ./compliance
+	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) -run 'Fault|Secret|Hostile' -v ./...
+	$(MAKE) test-fuzz
 
 bench: deps build
 	./scripts/bench.sh

@@ -347,15 +347,18 @@ func (d *Daemon) Reload() (err error) {
 	return nil
 }
 
-// logWarnings logs each distinct warning once per process.
+// logWarnings logs each kind of warning once per process.
 func (d *Daemon) logWarnings(warnings []config.Warning) {
 	for _, w := range warnings {
-		s := w.String()
-		if d.warned[s] {
+		// Once per kind (ignored token, HipChat, ...) for the life of the
+		// process, not once per path or per reload: the first occurrence
+		// names where.
+		kind := w.Key + "\x00" + w.Message
+		if d.warned[kind] {
 			continue
 		}
-		d.warned[s] = true
-		level.Warn(d.logger).Log("msg", "configuration warning", "warning", s)
+		d.warned[kind] = true
+		level.Warn(d.logger).Log("msg", "configuration warning", "warning", w.String())
 	}
 }
 

@@ -28,6 +28,8 @@ if ruok "$zk_host" "$zk_port"; then
   echo "using the ZooKeeper at $ZK"
 else
   echo "starting a local ZooKeeper on 127.0.0.1:$zk_port (logs: $STATE/zookeeper.log)"
+  # A fresh tree each time, so the example shows the README's map again.
+  rm -rf "$STATE/zk-data"
   mkdir -p "$STATE/zk-data"
   cat > "$STATE/zoo.cfg" <<CFG
 tickTime=2000
@@ -55,6 +57,7 @@ if curl -fsS "$AM/-/ready" >/dev/null 2>&1; then
 else
   am_port=${AM##*:}
   echo "starting a local Alertmanager on 127.0.0.1:$am_port (logs: $STATE/alertmanager.log)"
+  rm -rf "$STATE/am-data"
   prometheus-alertmanager --config.file=examples/alertmanager-demo.yml --storage.path="$STATE/am-data" \
     --web.listen-address="127.0.0.1:$am_port" --cluster.listen-address= >"$STATE/alertmanager.log" 2>&1 &
   pids+=($!)
