@@ -22,12 +22,29 @@ func newQueue(capacity int, onLen func(int)) *queue {
 }
 
 // push appends alerts and returns how many old ones were dropped to make
-// room.
+// room. An alert whose fingerprint is already queued replaces the queued
+// one in place: only its newest state needs sending, and a slow
+// Alertmanager must not see resend cycles pile up (and drop) copies.
 func (q *queue) push(alerts []*alert) (dropped int) {
 	if len(alerts) == 0 {
 		return 0
 	}
 	q.mu.Lock()
+	if len(q.items) > 0 {
+		queued := make(map[uint64]int, len(q.items))
+		for i, a := range q.items {
+			queued[a.fingerprint] = i
+		}
+		fresh := alerts[:0:0]
+		for _, a := range alerts {
+			if i, ok := queued[a.fingerprint]; ok {
+				q.items[i] = a
+				continue
+			}
+			fresh = append(fresh, a)
+		}
+		alerts = fresh
+	}
 	if len(alerts) > q.capacity {
 		dropped = len(alerts) - q.capacity
 		alerts = alerts[dropped:]

@@ -9,7 +9,7 @@ import (
 func numbered(from, to int) []*alert {
 	var out []*alert
 	for i := from; i <= to; i++ {
-		out = append(out, &alert{labels: map[string]string{"n": strconv.Itoa(i)}})
+		out = append(out, &alert{labels: map[string]string{"n": strconv.Itoa(i)}, fingerprint: uint64(i)})
 	}
 	return out
 }
@@ -37,6 +37,8 @@ func TestQueue(t *testing.T) {
 		{name: "full drops oldest", capacity: 3, pushes: [][2]int{{1, 2}, {3, 5}}, wantDropped: 2, pop: 10, wantPopped: []int{3, 4, 5}},
 		{name: "push larger than capacity", capacity: 2, pushes: [][2]int{{1, 1}, {2, 6}}, wantDropped: 4, pop: 10, wantPopped: []int{5, 6}},
 		{name: "empty", capacity: 2, pop: 5},
+		{name: "a queued alert is replaced, not queued twice", capacity: 3, pushes: [][2]int{{1, 3}, {2, 3}, {2, 3}}, pop: 10, wantPopped: []int{1, 2, 3}},
+		{name: "replacing keeps room for new ones", capacity: 4, pushes: [][2]int{{1, 3}, {3, 4}}, pop: 10, wantPopped: []int{1, 2, 3, 4}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var lastLen int
@@ -56,5 +58,17 @@ func TestQueue(t *testing.T) {
 				t.Errorf("left %d (reported %d), want %d", q.len(), lastLen, tc.wantLeft)
 			}
 		})
+	}
+}
+
+func TestQueueKeepsNewestState(t *testing.T) {
+	q := newQueue(10, nil)
+	firing := &alert{labels: map[string]string{"n": "1"}, fingerprint: 1}
+	q.push([]*alert{firing, {labels: map[string]string{"n": "2"}, fingerprint: 2}})
+	resolved := firing.resolvedAt(firing.startsAt.Add(1))
+	q.push([]*alert{resolved})
+	got := q.pop(10)
+	if len(got) != 2 || got[0] != resolved {
+		t.Fatalf("want the resolved state in the firing alert's place, have %+v", got)
 	}
 }
