@@ -23,25 +23,25 @@ const (
 type heldWatches struct {
 	mu    sync.Mutex
 	paths map[string]watchKind
-	// fires counts notifications per path, so that a watch set by a
-	// request is not recorded as held when its notification was already
-	// dispatched before the request's caller got the answer.
-	fires map[string]uint64
-	// losses counts lostAll calls, for the same reason.
-	losses uint64
+	// changes counts notifications and losses, so that a watch set by a
+	// request is not recorded as held when a notification (possibly its
+	// own) was dispatched before the request's caller got the answer. One
+	// counter for all paths: a per-path one would grow with every path
+	// ever seen; a spurious miss only costs one more watching request.
+	changes uint64
 }
 
 func newHeldWatches() *heldWatches {
-	return &heldWatches{paths: map[string]watchKind{}, fires: map[string]uint64{}}
+	return &heldWatches{paths: map[string]watchKind{}}
 }
 
 // watchToken is taken before a watching request and handed to add.
-type watchToken struct{ fires, losses uint64 }
+type watchToken uint64
 
-func (h *heldWatches) token(p string) watchToken {
+func (h *heldWatches) token(string) watchToken {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return watchToken{h.fires[p], h.losses}
+	return watchToken(h.changes)
 }
 
 // held reports whether a watch of kind is held on p. An exists watch is
@@ -62,7 +62,7 @@ func (h *heldWatches) held(kind watchKind, p string) bool {
 func (h *heldWatches) add(kind watchKind, p string, tok watchToken) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.fires[p] != tok.fires || h.losses != tok.losses {
+	if uint64(tok) != h.changes {
 		return
 	}
 	h.paths[p] |= kind
@@ -84,7 +84,7 @@ func (h *heldWatches) fired(t zk.EventType, p string) {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	h.fires[p]++
+	h.changes++
 	if left := h.paths[p] &^ kinds; left != 0 {
 		h.paths[p] = left
 	} else {
@@ -98,6 +98,5 @@ func (h *heldWatches) lostAll() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.paths = map[string]watchKind{}
-	h.fires = map[string]uint64{}
-	h.losses++
+	h.changes++
 }
