@@ -45,6 +45,7 @@ type family struct {
 
 // The znode families, in exposition order.
 var (
+	famCheck       = family{"zk_monitor_znode_check_passing", "Whether one configured check of the znode (children, max_children, exists or data) passed (1) or failed (0) when the znode was last read."}
 	famChildren    = family{"zk_monitor_znode_children", "Number of direct children of the znode when last read (0 when it does not exist)."}
 	famCompliant   = family{"zk_monitor_znode_compliant", "Whether the znode met its configured checks (1) or not (0) when last read; absent when that is unknown."}
 	famState       = family{"zk_monitor_znode_compliance_state", "Compliance state of the znode: 1 for the current state (ok, error or unknown), 0 for the others."}
@@ -58,6 +59,7 @@ var (
 
 // pathSeries are one path's series; nil where a series is absent.
 type pathSeries struct {
+	checks                                                                   []*dto.Metric // one per configured check, in label order
 	children, compliant, exists, lastChange, maxChildren, minChildren, stale *dto.Metric
 	states                                                                   [3]*dto.Metric // error, ok, unknown: label order
 }
@@ -94,6 +96,13 @@ func (g *Gatherer) Gather() ([]*dto.MetricFamily, error) {
 			families = append(families, gaugeFamily(f, metrics))
 		}
 	}
+	var checks []*dto.Metric
+	for _, s := range series {
+		checks = append(checks, s.checks...)
+	}
+	if len(checks) > 0 {
+		families = append(families, gaugeFamily(famCheck, checks))
+	}
 	pick(famChildren, func(s *pathSeries) *dto.Metric { return s.children })
 	pick(famCompliant, func(s *pathSeries) *dto.Metric { return s.compliant })
 	if len(series) > 0 {
@@ -119,6 +128,12 @@ func newPathSeries(st *PathState) *pathSeries {
 	obs := st.Observation
 	s := &pathSeries{}
 	if obs.Known {
+		results := compliance.Checks(st.Spec, obs)
+		sort.Slice(results, func(i, j int) bool { return results[i].Check < results[j].Check })
+		for _, r := range results {
+			labels := []*dto.LabelPair{{Name: proto.String("check"), Value: proto.String(r.Check)}, path[0]}
+			s.checks = append(s.checks, gauge(labels, boolValue(r.Passed)))
+		}
 		s.children = gauge(path, float64(obs.Children))
 		s.exists = gauge(path, boolValue(obs.Exists))
 		s.lastChange = gauge(path, float64(st.LastChange.UnixNano())/1e9)

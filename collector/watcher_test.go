@@ -219,6 +219,10 @@ func TestMetricsFromCache(t *testing.T) {
 		t.Fatalf("scrapes sent %v ZooKeeper requests, want 0", after-before)
 	}
 	expected := `
+# HELP zk_monitor_znode_check_passing Whether one configured check of the znode (children, max_children, exists or data) passed (1) or failed (0) when the znode was last read.
+# TYPE zk_monitor_znode_check_passing gauge
+zk_monitor_znode_check_passing{check="children",path="/m"} 0
+zk_monitor_znode_check_passing{check="max_children",path="/m"} 1
 # HELP zk_monitor_znode_children Number of direct children of the znode when last read (0 when it does not exist).
 # TYPE zk_monitor_znode_children gauge
 zk_monitor_znode_children{path="/m"} 2
@@ -256,7 +260,7 @@ zk_monitor_watched_paths 2
 zk_monitor_zookeeper_connected 1
 `
 	if err := testutil.GatherAndCompare(gatherer, strings.NewReader(expected),
-		"zk_monitor_znode_children", "zk_monitor_znode_compliant", "zk_monitor_znode_compliance_state",
+		"zk_monitor_znode_check_passing", "zk_monitor_znode_children", "zk_monitor_znode_compliant", "zk_monitor_znode_compliance_state",
 		"zk_monitor_znode_exists", "zk_monitor_znode_max_children", "zk_monitor_znode_min_children",
 		"zk_monitor_znode_stale", "zk_monitor_watched_paths", "zk_monitor_zookeeper_connected"); err != nil {
 		t.Fatal(err)

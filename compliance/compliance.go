@@ -10,6 +10,7 @@
 package compliance
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -99,39 +100,71 @@ func Evaluate(spec config.PathSpec, obs Observation) Result {
 	return r
 }
 
-// check runs the spec's checks against a trusted observation.
-func check(spec config.PathSpec, obs Observation) Result {
+// CheckResult is the verdict of one configured check.
+type CheckResult struct {
+	// Check is the spec key: children, max_children, exists or data.
+	Check   string
+	Passed  bool
+	Message string // why it failed; "" when it passed
+}
+
+// Checks runs each configured check of spec against obs, in the order
+// children, max_children, exists, data, ignoring whether obs can be
+// trusted (Evaluate decides that). A missing path counts as having no
+// children; a data check on a missing path fails with "Path does not
+// exist".
+func Checks(spec config.PathSpec, obs Observation) []CheckResult {
 	children := obs.Children
 	if !obs.Exists {
 		children = 0
 	}
-	var failures []string
-	if spec.MinChildren != nil && children < *spec.MinChildren {
-		failures = append(failures, "Found children ("+strconv.Itoa(children)+") less than minimum ("+strconv.Itoa(*spec.MinChildren)+")")
+	var out []CheckResult
+	add := func(check, failure string) {
+		out = append(out, CheckResult{Check: check, Passed: failure == "", Message: failure})
 	}
-	if spec.MaxChildren != nil && children > *spec.MaxChildren {
-		failures = append(failures, "Found children ("+strconv.Itoa(children)+") more than maximum ("+strconv.Itoa(*spec.MaxChildren)+")")
+	if spec.MinChildren != nil {
+		failure := ""
+		if children < *spec.MinChildren {
+			failure = "Found children (" + strconv.Itoa(children) + ") less than minimum (" + strconv.Itoa(*spec.MinChildren) + ")"
+		}
+		add("children", failure)
 	}
-	missingReported := false
+	if spec.MaxChildren != nil {
+		failure := ""
+		if children > *spec.MaxChildren {
+			failure = "Found children (" + strconv.Itoa(children) + ") more than maximum (" + strconv.Itoa(*spec.MaxChildren) + ")"
+		}
+		add("max_children", failure)
+	}
 	if spec.Exists != nil {
+		failure := ""
 		switch {
 		case *spec.Exists && !obs.Exists:
-			failures = append(failures, "Path does not exist")
-			missingReported = true
+			failure = msgMissing
 		case !*spec.Exists && obs.Exists:
-			failures = append(failures, "Path exists but should not")
+			failure = "Path exists but should not"
 		}
+		add("exists", failure)
 	}
 	if spec.Data != nil {
-		switch {
-		case !obs.Exists:
-			if !missingReported {
-				failures = append(failures, "Path does not exist")
-			}
-		default:
-			if msg := checkData(*spec.Data, obs.Data); msg != "" {
-				failures = append(failures, msg)
-			}
+		failure := msgMissing
+		if obs.Exists {
+			failure = checkData(*spec.Data, obs.Data)
+		}
+		add("data", failure)
+	}
+	return out
+}
+
+const msgMissing = "Path does not exist"
+
+// check runs the spec's checks against a trusted observation: OK, or
+// Error with the distinct failure messages joined by "; ".
+func check(spec config.PathSpec, obs Observation) Result {
+	var failures []string
+	for _, c := range Checks(spec, obs) {
+		if !c.Passed && !slices.Contains(failures, c.Message) {
+			failures = append(failures, c.Message)
 		}
 	}
 	if len(failures) == 0 {

@@ -1,6 +1,7 @@
 package compliance
 
 import (
+	"reflect"
 	"regexp"
 	"testing"
 
@@ -221,5 +222,39 @@ func BenchmarkEvaluate(b *testing.B) {
 				Evaluate(bc.spec, bc.obs)
 			}
 		})
+	}
+}
+
+func TestChecks(t *testing.T) {
+	two, three := 2, 3
+	yes := true
+	spec := config.PathSpec{Path: "/p", MinChildren: &three, MaxChildren: &two, Exists: &yes, Data: &config.DataCheck{Regex: regexp.MustCompile("^up$")}}
+	cases := []struct {
+		name string
+		obs  Observation
+		want []CheckResult
+	}{
+		{"missing", Observation{Known: true}, []CheckResult{
+			{"children", false, "Found children (0) less than minimum (3)"},
+			{"max_children", true, ""},
+			{"exists", false, "Path does not exist"},
+			{"data", false, "Path does not exist"},
+		}},
+		{"present", Observation{Known: true, Exists: true, Children: 3, Data: []byte("up")}, []CheckResult{
+			{"children", true, ""},
+			{"max_children", false, "Found children (3) more than maximum (2)"},
+			{"exists", true, ""},
+			{"data", true, ""},
+		}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := Checks(spec, tc.obs); !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("Checks = %+v, want %+v", got, tc.want)
+			}
+		})
+	}
+	if got := Checks(config.PathSpec{Path: "/none"}, Observation{Known: true}); len(got) != 0 {
+		t.Fatalf("a spec without checks has no check results, got %+v", got)
 	}
 }

@@ -227,6 +227,8 @@ func (d *Daemon) run(ctx context.Context, reload <-chan struct{}) error {
 			cancel()
 		}()
 	}
+	// Logged before anything runs: a reload may swap d.cfg from then on.
+	level.Info(logger).Log("msg", "zk_monitor started", "version", agentVersion(), "build", version.Info(), "zookeeper", opts.ZooKeeper, "paths", len(d.cfg.Paths))
 	start("watcher", func() error { return d.watcher.Run(ctx) })
 	start("alerting", func() error { return d.alerter.Run(ctx) })
 	start("cluster", func() error { return d.cluster.Run(ctx, d.alerter.Lead) })
@@ -243,7 +245,6 @@ func (d *Daemon) run(ctx context.Context, reload <-chan struct{}) error {
 			}
 		}
 	}()
-	level.Info(logger).Log("msg", "zk_monitor started", "version", agentVersion(), "build", version.Info(), "zookeeper", opts.ZooKeeper, "paths", len(d.cfg.Paths))
 	wg.Wait()
 	close(errc)
 	return <-errc
