@@ -47,9 +47,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	switch cmd.name {
 	case "check-config":
-		return checkConfig(cmd.files, stdout, stderr)
+		if !config.Check(stdout, stderr, cmd.files...) {
+			return 1
+		}
+		return 0
 	case "seed", "seed-delete":
-		if err := seed(cmd, cmd.name == "seed-delete"); err != nil {
+		o := cmd.options
+		err := zkclient.Seed(zkclient.Options{
+			ConnectString: o.ZooKeeper, SessionTimeout: o.SessionTimeout,
+			Username: o.ZooKeeperUser, Password: o.ZooKeeperPass,
+		}, cmd.files, cmd.name == "seed-delete")
+		if err != nil {
 			fmt.Fprintf(stderr, "zk_monitor seed: %v\n", err)
 			return 1
 		}
@@ -256,69 +264,4 @@ func parseArgs(args []string, stdout, stderr io.Writer) (*command, error) {
 		o.ExternalURL = strings.TrimRight(o.ExternalURL, "/")
 	}
 	return cmd, nil
-}
-
-// checkConfig validates files like promtool check config: each file gets a
-// "Checking FILE" line and then a SUCCESS summary on stdout, or FAILED and
-// every error as file:line on stderr. The exit status is 1 when any file
-// failed.
-func checkConfig(files []string, stdout, stderr io.Writer) int {
-	status := 0
-	for _, f := range files {
-		fmt.Fprintf(stdout, "Checking %s\n", f)
-		cfg, warnings, err := config.Load(f)
-		for _, w := range warnings {
-			fmt.Fprintf(stderr, "  WARNING: %s\n", w)
-		}
-		if err != nil {
-			fmt.Fprintf(stderr, "  FAILED:\n")
-			for _, line := range strings.Split(err.Error(), "\n") {
-				fmt.Fprintf(stderr, "    %s\n", line)
-			}
-			status = 1
-			continue
-		}
-		globs := 0
-		for _, p := range cfg.Paths {
-			if p.IsGlob() {
-				globs++
-			}
-		}
-		fmt.Fprintf(stdout, "  SUCCESS: %d paths (%d glob patterns) found\n", len(cfg.Paths), globs)
-	}
-	return status
-}
-
-// seed creates or deletes znodes, so the demo and the README's examples need
-// no other ZooKeeper client.
-func seed(cmd *command, remove bool) error {
-	o := cmd.options
-	client, err := zkclient.New(zkclient.Options{
-		ConnectString: o.ZooKeeper, SessionTimeout: o.SessionTimeout,
-		Username: o.ZooKeeperUser, Password: o.ZooKeeperPass,
-	})
-	if err != nil {
-		return err
-	}
-	defer client.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	if err := client.WaitConnected(ctx); err != nil {
-		return err
-	}
-	acl := zkclient.DigestACL(o.ZooKeeperUser, o.ZooKeeperPass)
-	for _, p := range cmd.files {
-		if err := zkclient.ValidatePath(p); err != nil {
-			return fmt.Errorf("%s: %w", p, err)
-		}
-		if remove {
-			err = client.DeleteRecursive(p)
-		} else {
-			err = client.EnsurePath(p, acl)
-		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", p, err)
-		}
-	}
-	return nil
 }

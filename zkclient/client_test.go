@@ -37,3 +37,29 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		}
 	}
 }
+
+func TestSeed(t *testing.T) {
+	zkServer := testenv.StartZooKeeper(t)
+	root := testenv.ZKClient(t, zkclient.Options{ConnectString: zkServer.Addr()})
+	// As with the Java client, the chroot itself must exist.
+	if err := root.EnsurePath("/tenant", zkclient.DigestACL("", "")); err != nil {
+		t.Fatal(err)
+	}
+	opts := zkclient.Options{ConnectString: zkServer.Addr() + "/tenant", SessionTimeout: 5 * time.Second}
+	if err := zkclient.Seed(opts, []string{"/a/b/c", "/a/d"}, false); err != nil {
+		t.Fatal(err)
+	}
+	children, _, err := root.Children("/tenant/a")
+	if err != nil || len(children) != 2 {
+		t.Fatalf("children of /tenant/a = %v, %v; want b and d under the chroot", children, err)
+	}
+	if err := zkclient.Seed(opts, []string{"/a", "/never-created"}, true); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _, err := root.Exists("/tenant/a"); ok || err != nil {
+		t.Fatalf("/tenant/a still exists (%v) after deleting it", err)
+	}
+	if err := zkclient.Seed(opts, []string{"relative"}, false); err == nil {
+		t.Fatal("a relative path must be refused")
+	}
+}
