@@ -8,11 +8,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
-	"mime"
-	"mime/multipart"
-	"mime/quotedprintable"
-	"net/mail"
 	"net/url"
 	"os"
 	"os/exec"
@@ -21,8 +16,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/zk-monitor/zk_monitor/config"
 	"github.com/zk-monitor/zk_monitor/internal/testenv"
@@ -125,101 +118,10 @@ func TestDeployTemplates(t *testing.T) {
 	}
 }
 
-// testDeployConfig returns the shipped configuration pointed at the test
-// sinks, with short grouping intervals; the routing is kept as shipped.
-func testDeployConfig(t *testing.T, smarthost, slackURL string) string {
-	t.Helper()
-	raw, err := os.ReadFile(deployConfig)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cfg map[string]any
-	if err := yaml.Unmarshal(raw, &cfg); err != nil {
-		t.Fatal(err)
-	}
-	global := cfg["global"].(map[string]any)
-	global["smtp_smarthost"] = smarthost
-	global["smtp_require_tls"] = false
-	global["slack_api_url"] = slackURL
-	tmpl, err := filepath.Abs(deployTemplates)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg["templates"] = []string{tmpl}
-	var shorten func(route map[string]any)
-	shorten = func(route map[string]any) {
-		route["group_wait"] = "50ms"
-		route["group_interval"] = "200ms"
-		routes, _ := route["routes"].([]any)
-		for _, r := range routes {
-			shorten(r.(map[string]any))
-		}
-	}
-	shorten(cfg["route"].(map[string]any))
-	out, err := yaml.Marshal(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(out)
-}
-
-// sentMail is a received mail, decoded.
-type sentMail struct {
-	to      []string
-	subject string
-	text    string
-}
-
-func decodeMail(t *testing.T, m testenv.Mail) sentMail {
-	t.Helper()
-	msg, err := mail.ReadMessage(strings.NewReader(m.Data))
-	if err != nil {
-		t.Fatalf("parsing mail: %v\n%s", err, m.Data)
-	}
-	dec := new(mime.WordDecoder)
-	subject, err := dec.DecodeHeader(msg.Header.Get("Subject"))
-	if err != nil {
-		t.Fatalf("subject: %v", err)
-	}
-	out := sentMail{to: m.To, subject: subject}
-	mediaType, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
-	if err != nil {
-		t.Fatalf("content type: %v", err)
-	}
-	readPart := func(h func(string) string, r io.Reader) string {
-		if strings.EqualFold(h("Content-Transfer-Encoding"), "quoted-printable") {
-			r = quotedprintable.NewReader(r)
-		}
-		b, err := io.ReadAll(r)
-		if err != nil {
-			t.Fatalf("reading mail body: %v", err)
-		}
-		return strings.ReplaceAll(string(b), "\r\n", "\n")
-	}
-	if !strings.HasPrefix(mediaType, "multipart/") {
-		out.text = readPart(msg.Header.Get, msg.Body)
-		return out
-	}
-	mr := multipart.NewReader(msg.Body, params["boundary"])
-	for {
-		p, err := mr.NextRawPart()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatalf("mail part: %v", err)
-		}
-		if strings.HasPrefix(p.Header.Get("Content-Type"), "text/plain") {
-			out.text = readPart(p.Header.Get, p)
-		}
-	}
-	return out
-}
-
 func TestDeployEndToEnd(t *testing.T) {
 	smtp := testenv.StartSMTPSink(t)
 	slack := testenv.StartHTTPRecorder(t)
-	am := testenv.StartAlertmanager(t, testDeployConfig(t, smtp.Addr(), slack.URL()+"/slack"))
+	am := testenv.StartAlertmanager(t, testenv.ShippedAlertmanagerConfig(t, "..", smtp.Addr(), slack.URL()+"/slack"))
 	a, _ := newTestAlerter(t, Options{
 		AlertmanagerURLs: []*url.URL{amURL(t, am)},
 		ClusterName:      "prod",
@@ -240,17 +142,17 @@ func TestDeployEndToEnd(t *testing.T) {
 
 	for _, step := range []struct {
 		name      string
-		wantMail  sentMail
+		wantMail  testenv.DecodedMail
 		wantSlack string
 	}{
 		{
 			name:      "firing",
-			wantMail:  sentMail{to: []string{"oncall@example.com"}, subject: "Warning! /x has an alert!", text: msg + "\n/x is in the Error state.\n"},
+			wantMail:  testenv.DecodedMail{To: []string{"oncall@example.com"}, Subject: "Warning! /x has an alert!", Text: msg + "\n/x is in the Error state.\n"},
 			wantSlack: "(:exclamation:) /x is in Error - " + msg,
 		},
 		{
 			name:      "resolved",
-			wantMail:  sentMail{to: []string{"oncall@example.com"}, subject: "Warning! /x has an alert!", text: "All checks pass.\n/x is in the OK state.\n"},
+			wantMail:  testenv.DecodedMail{To: []string{"oncall@example.com"}, Subject: "Warning! /x has an alert!", Text: "All checks pass.\n/x is in the OK state.\n"},
 			wantSlack: "(:+1:) /x is in OK - All checks pass.",
 		},
 	} {
@@ -260,9 +162,9 @@ func TestDeployEndToEnd(t *testing.T) {
 		}
 		eventually(t, 20*time.Second, func() bool {
 			for _, m := range smtp.Messages() {
-				if got := decodeMail(t, m); got.text == step.wantMail.text {
-					if !slices.Equal(got.to, step.wantMail.to) || got.subject != step.wantMail.subject {
-						t.Fatalf("%s mail: to %q subject %q, want %q and %q", step.name, got.to, got.subject, step.wantMail.to, step.wantMail.subject)
+				if got := testenv.DecodeMail(t, m); got.Text == step.wantMail.Text {
+					if !slices.Equal(got.To, step.wantMail.To) || got.Subject != step.wantMail.Subject {
+						t.Fatalf("%s mail: to %q subject %q, want %q and %q", step.name, got.To, got.Subject, step.wantMail.To, step.wantMail.Subject)
 					}
 					return true
 				}
@@ -270,19 +172,10 @@ func TestDeployEndToEnd(t *testing.T) {
 			return false
 		}, step.name+" mail")
 		eventually(t, 20*time.Second, func() bool {
-			for _, r := range slack.Requests() {
-				var body struct {
-					Channel     string `json:"channel"`
-					Attachments []struct {
-						Text string `json:"text"`
-					} `json:"attachments"`
-				}
-				if err := json.Unmarshal(r.Body, &body); err != nil {
-					t.Fatalf("slack body %q: %v", r.Body, err)
-				}
-				if len(body.Attachments) == 1 && body.Attachments[0].Text == step.wantSlack {
-					if body.Channel != "#ops" || r.Path != "/slack" {
-						t.Fatalf("%s slack message to channel %q at %s", step.name, body.Channel, r.Path)
+			for _, m := range testenv.SlackMessages(t, slack.Requests()) {
+				if m.Text == step.wantSlack {
+					if m.Channel != "#ops" || m.Path != "/slack" {
+						t.Fatalf("%s slack message to channel %q at %s", step.name, m.Channel, m.Path)
 					}
 					return true
 				}
