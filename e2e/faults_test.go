@@ -243,6 +243,41 @@ func metricValue(p *process, series string) (float64, bool) {
 	return 0, false
 }
 
+// faultUsage is what an agent holds: goroutines and heap in use.
+type faultUsage struct{ goroutines, heap float64 }
+
+func faultResources(t *testing.T, agents []*process) []faultUsage {
+	t.Helper()
+	out := make([]faultUsage, len(agents))
+	for i, a := range agents {
+		g, ok1 := metricValue(a, "go_goroutines")
+		h, ok2 := metricValue(a, "go_memstats_heap_inuse_bytes")
+		if !ok1 || !ok2 {
+			t.Fatalf("%s: no go_goroutines or heap metric", a.Name)
+		}
+		out[i] = faultUsage{g, h}
+	}
+	return out
+}
+
+// checkNoLeak: once a fault is over, every agent's goroutines come back to
+// about where they were before it (an agent that became leader runs a few
+// more: its senders and their connections), and its heap stays bounded.
+func checkNoLeak(t *testing.T, agents []*process, before []faultUsage) {
+	t.Helper()
+	for i, a := range agents {
+		var now faultUsage
+		testenv.Eventually(t, faultWait, 100*time.Millisecond, func() bool {
+			now = faultResources(t, []*process{a})[0]
+			return now.goroutines <= before[i].goroutines+20 // a new leader runs its senders and HTTP connections
+		}, "%s: %v goroutines after the fault, %v before", a.Name, now.goroutines, before[i].goroutines)
+		if limit := 2*before[i].heap + 32<<20; now.heap > limit {
+			t.Errorf("%s: heap in use %.0f MiB after the fault, %.0f MiB before", a.Name, now.heap/(1<<20), before[i].heap/(1<<20))
+		}
+		t.Logf("%s: goroutines %v -> %v, heap %.1f -> %.1f MiB", a.Name, before[i].goroutines, now.goroutines, before[i].heap/(1<<20), now.heap/(1<<20))
+	}
+}
+
 // retryZK retries an administrative ZooKeeper operation until it succeeds:
 // right after a fault the admin client may still be reconnecting.
 func retryZK(t *testing.T, what string, op func() error) {
@@ -300,6 +335,7 @@ func TestFaultEnsemble(t *testing.T) {
 	waitOneLeader(t, agents, faultWait)
 	waitCompliance(t, agents, map[string]any{"/ens/svc": true, "/ens/stable": true})
 	watch := watchSplitBrain(agents)
+	usage := faultResources(t, agents)
 
 	// toggle takes /ens/svc out of spec and back: every agent must see both
 	// changes, so watches work on every agent.
@@ -440,6 +476,7 @@ func TestFaultEnsemble(t *testing.T) {
 	if got := rec.AlertsFor("/ens/svc"); len(got) == 0 {
 		t.Error("the leader never alerted on /ens/svc going out of spec")
 	}
+	checkNoLeak(t, agents, usage)
 }
 
 // TestFaultZooKeeperOutage stops ZooKeeper and keeps the agents away from
@@ -479,6 +516,7 @@ func TestFaultZooKeeperOutage(t *testing.T) {
 		return len(a) == 1 && a[0].Status.State == "active"
 	}, "the alert for /outage/bad never became active")
 	watch := watchSplitBrain(agents)
+	usage := faultResources(t, agents)
 
 	proxy.Cut()
 	zkServer.Stop()
@@ -549,6 +587,7 @@ func TestFaultZooKeeperOutage(t *testing.T) {
 	if got := znodeAlerts(t, am, "/outage/ok"); len(got) > 0 {
 		t.Errorf("Alertmanager holds an alert for /outage/ok: %+v", got)
 	}
+	checkNoLeak(t, agents, usage)
 }
 
 func indexOf(agents []*process, p *process) int {
@@ -597,6 +636,7 @@ func TestFaultPartitionedAgent(t *testing.T) {
 	}, "part1 never delivered the alert for /part/bad")
 	fingerprint := znodeAlerts(t, am, "/part/bad")[0].Fingerprint
 	watch := watchSplitBrain(agents)
+	usage := faultResources(t, agents)
 
 	proxy.Blackhole()
 	partitioned := time.Now()
@@ -654,6 +694,7 @@ func TestFaultPartitionedAgent(t *testing.T) {
 			last.Sub(partitioned).Round(time.Millisecond), takeover.Sub(last).Round(time.Millisecond))
 	}
 	noAlertsFor(t, recs, "/part/ok")
+	checkNoLeak(t, agents, usage)
 }
 
 // TestFaultAlertmanagerOutage stops Alertmanager for ten seconds (standing
@@ -672,6 +713,7 @@ func TestFaultAlertmanagerOutage(t *testing.T) {
 	am := testenv.StartAlertmanager(t, nullAlertmanager)
 	a := startAgent(t, "amdown", faultArgs(zkServer.Addr(), cfg, "amdown", "--alertmanager.url", am.URL())...)
 	waitOneLeader(t, []*process{a}, faultWait)
+	usage := faultResources(t, []*process{a})
 	active := func(path string) bool {
 		got := znodeAlerts(t, am, path)
 		return len(got) == 1 && got[0].Status.State == "active"
@@ -712,6 +754,7 @@ func TestFaultAlertmanagerOutage(t *testing.T) {
 	if v, ok := metricValue(a, dropped); !ok || v != 0 {
 		t.Errorf("%s = %v (found %v), want 0", dropped, v, ok)
 	}
+	checkNoLeak(t, []*process{a}, usage)
 }
 
 // TestFaultPausedLeaderAlerting freezes the leading agent (SIGSTOP) while
@@ -838,6 +881,7 @@ func TestFaultFlappingHoldDown(t *testing.T) {
 	agents := []*process{a}
 	waitOneLeader(t, agents, faultWait)
 	waitCompliance(t, agents, map[string]any{path: true})
+	usage := faultResources(t, agents)
 	const events = `zk_monitor_zookeeper_watch_events_total{type="children_changed"}`
 	before, _ := metricValue(a, events)
 
@@ -919,4 +963,5 @@ func TestFaultFlappingHoldDown(t *testing.T) {
 		t.Error("no resolved alert was sent")
 	}
 	t.Logf("one alert fired %s after the path left its spec; %d posts in all", first.At.Sub(out).Round(time.Millisecond), len(posted))
+	checkNoLeak(t, agents, usage)
 }
