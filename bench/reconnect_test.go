@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -33,16 +32,7 @@ func BenchmarkReconnect(b *testing.B) {
 	}
 	proxy := testenv.NewProxy(b, zkServer.Addr())
 	client := newClient(b, proxy.Addr(), prometheus.NewRegistry())
-	w := collector.NewWatcher(client, cfg, nil, collector.Options{})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { w.Run(ctx); close(done) }()
-	b.Cleanup(func() { cancel(); <-done })
-	select {
-	case <-w.Synced():
-	case <-time.After(waitFor):
-		b.Fatal("not synced")
-	}
+	w := testenv.RunWatcher(b, client, cfg, nil, collector.Options{})
 	fresh := func() bool {
 		if !w.Connected() {
 			return false

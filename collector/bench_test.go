@@ -1,7 +1,6 @@
 package collector_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -37,17 +36,7 @@ func benchClient(b *testing.B, addr string, reg prometheus.Registerer) *zkclient
 // benchWatch starts a Watcher and waits until it is synced.
 func benchWatch(b *testing.B, client *zkclient.Client, cfg *config.Config, listener collector.Listener) *collector.Watcher {
 	b.Helper()
-	w := collector.NewWatcher(client, cfg, listener, collector.Options{})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { w.Run(ctx); close(done) }()
-	b.Cleanup(func() { cancel(); <-done })
-	select {
-	case <-w.Synced():
-	case <-time.After(benchWait):
-		b.Fatalf("watcher not synced after %v", benchWait)
-	}
-	return w
+	return testenv.RunWatcher(b, client, cfg, listener, collector.Options{})
 }
 
 // benchTree creates root with n children p000000.. in multi transactions.

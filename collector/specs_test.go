@@ -1,7 +1,6 @@
 package collector_test
 
 import (
-	"context"
 	"fmt"
 	"slices"
 	"strings"
@@ -72,20 +71,7 @@ func startSpecs(t *testing.T, yaml string, setup func(admin *zkclient.Client)) *
 	}
 	client := newClient(t, zkServer.Addr(), 5*time.Second, "", "")
 	rec := &specRecorder{}
-	w := collector.NewWatcher(client, mustParse(t, yaml), rec, collector.Options{RetryInterval: 200 * time.Millisecond})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { w.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	select {
-	case <-w.Synced():
-	case <-time.After(waitFor):
-		var states []string
-		for _, st := range w.Snapshot() {
-			states = append(states, fmt.Sprintf("%s %+v %q", st.Spec.Path, st.Observation, st.Pattern))
-		}
-		t.Fatalf("watcher did not sync; state:\n%s", strings.Join(states, "\n"))
-	}
+	w := testenv.RunWatcher(t, client, mustParse(t, yaml), rec, collector.Options{RetryInterval: 200 * time.Millisecond})
 	reg := collector.NewGatherer(w, prometheus.NewRegistry())
 	return &specHarness{
 		harness: &harness{t: t, watcher: w, rec: &rec.recorder, client: client},

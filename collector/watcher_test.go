@@ -1,7 +1,6 @@
 package collector_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -73,16 +72,7 @@ type harness struct {
 func startWatcher(t *testing.T, client *zkclient.Client, cfg *config.Config) *harness {
 	t.Helper()
 	rec := &recorder{}
-	w := collector.NewWatcher(client, cfg, rec, collector.Options{RetryInterval: 200 * time.Millisecond})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { w.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	select {
-	case <-w.Synced():
-	case <-time.After(waitFor):
-		t.Fatal("watcher did not sync")
-	}
+	w := testenv.RunWatcher(t, client, cfg, rec, collector.Options{RetryInterval: 200 * time.Millisecond})
 	return &harness{t: t, watcher: w, rec: rec, client: client}
 }
 
