@@ -568,8 +568,15 @@ func (w *Watcher) store(p string, epoch uint64, obs compliance.Observation) {
 		w.mu.Unlock()
 		return
 	}
-	next := *st
 	prev := st.Observation
+	if sameObservation(prev, obs) {
+		// A re-read that found nothing new (after a reconnect, say) keeps
+		// the state as it is: scrapes reuse its series.
+		w.checkSyncedLocked()
+		w.mu.Unlock()
+		return
+	}
+	next := *st
 	next.Observation = obs
 	if !prev.Known || prev.Exists != obs.Exists || prev.Children != obs.Children || string(prev.Data) != string(obs.Data) {
 		next.LastChange = w.opts.Now()
@@ -582,6 +589,11 @@ func (w *Watcher) store(p string, epoch uint64, obs compliance.Observation) {
 		w.notifyLocked([]*PathState{&next})
 	}
 	w.mu.Unlock()
+}
+
+func sameObservation(a, b compliance.Observation) bool {
+	return a.Known == b.Known && a.Stale == b.Stale && a.Exists == b.Exists && a.Children == b.Children &&
+		a.ReadError == b.ReadError && string(a.Data) == string(b.Data)
 }
 
 func (w *Watcher) checkSyncedLocked() {
