@@ -144,15 +144,24 @@ func (p *process) Status() (*Status, error) {
 	return &st, nil
 }
 
-// leaders returns the agents that currently report alerting.
+// leaders returns the agents that currently report alerting. All agents
+// are asked at once, so that the answers describe (nearly) one moment.
 func leaders(agents []*process) []string {
-	var out []string
-	for _, a := range agents {
+	alerting := make([]bool, len(agents))
+	var wg sync.WaitGroup
+	for i, a := range agents {
 		if a.Exited() {
 			continue
 		}
-		st, err := a.Status()
-		if err == nil && st.Monitor.Alerter.Alerting {
+		wg.Go(func() {
+			st, err := a.Status()
+			alerting[i] = err == nil && st.Monitor.Alerter.Alerting
+		})
+	}
+	wg.Wait()
+	var out []string
+	for i, a := range agents {
+		if alerting[i] {
 			out = append(out, a.Name)
 		}
 	}
