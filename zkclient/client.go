@@ -228,7 +228,8 @@ func (c *Client) Connected() bool {
 
 // NegotiatedSessionTimeout is the session timeout the server granted for
 // the current session, which may be shorter or longer than the one asked
-// for (servers clamp it to their min/max); 0 before the first session.
+// for (servers clamp it to their min/max); 0 until the library has reported
+// it, just after the first session came up.
 func (c *Client) NegotiatedSessionTimeout() time.Duration {
 	return time.Duration(c.negotiatedMs.Load()) * time.Millisecond
 }
