@@ -13,7 +13,6 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -47,21 +46,12 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func writeTemp(t *testing.T, name, content string) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 // TestParseArgs turns command lines into options: the original's flags
 // with their defaults, the Prometheus-style names beside them, and a
 // one-line reason for every bad value.
 func TestParseArgs(t *testing.T) {
-	cfg := writeTemp(t, "paths.yaml", "/a: {children: 1}\n")
-	passFile := writeTemp(t, "zk.pass", "s3cret-from-file\n")
+	cfg := testenv.WriteFile(t, "paths.yaml", "/a: {children: 1}\n")
+	passFile := testenv.WriteFile(t, "zk.pass", "s3cret-from-file\n")
 	missing := filepath.Join(t.TempDir(), "missing.yaml")
 
 	cases := []struct {
@@ -336,7 +326,7 @@ func runBinary(t *testing.T, args ...string) (code int, stdout, stderr string) {
 
 // TestBinaryExitStatus checks what a shell or CI sees of the real process.
 func TestBinaryExitStatus(t *testing.T) {
-	bad := writeTemp(t, "bad.yaml", "/a:\n  children: true\n")
+	bad := testenv.WriteFile(t, "bad.yaml", "/a:\n  children: true\n")
 	cases := []struct {
 		name           string
 		args           []string
@@ -363,23 +353,6 @@ func TestBinaryExitStatus(t *testing.T) {
 	}
 }
 
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // TestBinaryLegacyCommandLine runs the real binary with the original's
 // command line (-z -f -p -l -c --cluster_prefix) plus digest auth from a
 // password file, against a real ZooKeeper: it serves the protected paths,
@@ -403,11 +376,11 @@ func TestBinaryLegacyCommandLine(t *testing.T) {
 			t.Fatalf("create %s: %v", p, err)
 		}
 	}
-	cfg := writeTemp(t, "paths.yaml", "/services/foo/min_1:\n  children: 1\n")
-	passFile := writeTemp(t, "zk.pass", password+"\n")
+	cfg := testenv.WriteFile(t, "paths.yaml", "/services/foo/min_1:\n  children: 1\n")
+	passFile := testenv.WriteFile(t, "zk.pass", password+"\n")
 	legacyPort, webPort := testenv.FreePort(t), testenv.FreePort(t)
 
-	var stderr lockedBuffer
+	var stderr testenv.SyncBuffer
 	cmd := exec.Command(binary,
 		"-z", zkServer.Addr(), "-f", cfg, "-p", strconv.Itoa(legacyPort), "-l", "INFO", "-c", "legacy", "--cluster_prefix", "/x",
 		"--zookeeper_user", user, "--zookeeper_pass_file", passFile,

@@ -8,8 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -161,16 +159,6 @@ func metricSum(text, name string) float64 {
 		}
 	}
 	return total
-}
-
-// writeConfig writes a path-spec file into a temporary directory.
-func writeConfig(b *testing.B, content string) string {
-	b.Helper()
-	p := filepath.Join(b.TempDir(), "zk_monitor.yaml")
-	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-		b.Fatal(err)
-	}
-	return p
 }
 
 // agentName is a node name unique in this process.

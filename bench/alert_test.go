@@ -116,7 +116,7 @@ func BenchmarkChangeToAlert(b *testing.B) {
 		const path = "/alert/p0"
 		child := path + "/c"
 		ensurePath(b, admin, child) // in spec: one child
-		cfg := writeConfig(b, path+": {children: 1}\n")
+		cfg := testenv.WriteFile(b, "zk_monitor.yaml", path+": {children: 1}\n")
 		opts, err := agentOptions(zkServer.Addr(), cfg, "alert", agentName("alert", 0), am.URL())
 		if err != nil {
 			b.Fatal(err)

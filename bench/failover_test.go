@@ -30,7 +30,7 @@ const failoverPoll = 2 * time.Millisecond
 func BenchmarkFailover(b *testing.B) {
 	zkServer := testenv.StartZooKeeper(b)
 	am := testenv.StartAlertmanager(b, nullReceiverConfig)
-	cfg := writeConfig(b, "/failover/down: {children: 1}\n")
+	cfg := testenv.WriteFile(b, "zk_monitor.yaml", "/failover/down: {children: 1}\n")
 	for _, mode := range []string{"kill", "graceful"} {
 		b.Run(mode, func(b *testing.B) {
 			var lead, send latencies

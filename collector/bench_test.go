@@ -61,23 +61,6 @@ func benchTree(b *testing.B, conn *zk.Conn, root string, n int) []string {
 	return paths
 }
 
-func benchRequests(b *testing.B, g prometheus.Gatherer) float64 {
-	b.Helper()
-	families, err := g.Gather()
-	if err != nil {
-		b.Fatal(err)
-	}
-	total := 0.0
-	for _, f := range families {
-		if f.GetName() == "zk_monitor_zookeeper_requests_total" {
-			for _, m := range f.GetMetric() {
-				total += m.GetCounter().GetValue()
-			}
-		}
-	}
-	return total
-}
-
 // BenchmarkScrape10k is one scrape of 10,000 watched paths: the registry's
 // Gather (the Collector reading the Watcher's snapshot, plus the client's
 // own metrics) and the text encoding of the result. zk-req/scrape is the
@@ -111,14 +94,14 @@ func BenchmarkScrape10k(b *testing.B) {
 	if n := strings.Count(text.String(), "zk_monitor_znode_children{"); n != len(paths) {
 		b.Fatalf("scrape has %d zk_monitor_znode_children series, want %d", n, len(paths))
 	}
-	before := benchRequests(b, reg)
+	before := testenv.CounterSum(b, reg, "zk_monitor_zookeeper_requests_total")
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
 		scrape(io.Discard)
 	}
 	b.StopTimer()
-	b.ReportMetric((benchRequests(b, reg)-before)/float64(b.N), "zk-req/scrape")
+	b.ReportMetric((testenv.CounterSum(b, reg, "zk_monitor_zookeeper_requests_total")-before)/float64(b.N), "zk-req/scrape")
 	b.ReportMetric(float64(text.Len())/1024, "text-KB")
 }
 
@@ -197,7 +180,7 @@ func BenchmarkChangeToGauge(b *testing.B) {
 	reg := prometheus.NewRegistry()
 	w := benchWatch(b, benchClient(b, zkServer.Addr(), reg), cfg, listener)
 	var samples []time.Duration
-	before := benchRequests(b, reg)
+	before := testenv.CounterSum(b, reg, "zk_monitor_zookeeper_requests_total")
 	b.ResetTimer()
 	for i := range b.N {
 		start := time.Now()
@@ -210,7 +193,7 @@ func BenchmarkChangeToGauge(b *testing.B) {
 	if st := w.Snapshot()[0]; st.Observation.Children != b.N {
 		b.Fatalf("snapshot shows %d children, want %d", st.Observation.Children, b.N)
 	}
-	b.ReportMetric((benchRequests(b, reg)-before)/float64(b.N), "zk-req/change")
+	b.ReportMetric((testenv.CounterSum(b, reg, "zk_monitor_zookeeper_requests_total")-before)/float64(b.N), "zk-req/change")
 	benchLatencies(b, samples)
 }
 

@@ -114,7 +114,7 @@ func TestMetricsLint(t *testing.T) {
 	am := testenv.StartAlertmanager(t, "route: {receiver: 'null'}\nreceivers: [{name: 'null'}]\n")
 	c := admin(t, zkServer.Addr())
 	ensure(t, c, "/lint/a")
-	cfg := writeFile(t, "zk.yaml", "/lint: {children: 2, max_children: 4}\n/lint/a:\n")
+	cfg := testenv.WriteFile(t, "zk.yaml", "/lint: {children: 2, max_children: 4}\n/lint/a:\n")
 	opts := baseOptions(zkServer.Addr(), cfg)
 	opts.AlertmanagerURLs = []*url.URL{mustURL(t, am.URL())}
 	a := startAgent(t, opts)

@@ -161,7 +161,7 @@ func TestFaultChildBurst(t *testing.T) {
 	zkServer := testenv.StartZooKeeper(t)
 	c := admin(t, zkServer.Addr())
 	ensure(t, c, "/burst/svc")
-	cfg := writeFile(t, "paths.yaml", "/burst/svc: {children: 10000}\n")
+	cfg := testenv.WriteFile(t, "paths.yaml", "/burst/svc: {children: 10000}\n")
 	a := startAgent(t, baseOptions(zkServer.Addr(), cfg))
 	const series = `zk_monitor_znode_children{path="/burst/svc"}`
 	waitState := func(children int, compliant any) {
@@ -243,7 +243,7 @@ func TestFaultStartStopLeak(t *testing.T) {
 	zkServer := testenv.StartZooKeeper(t)
 	c := admin(t, zkServer.Addr())
 	ensure(t, c, "/leak/ok/host1", "/leak/bad", "/leak/g/a/x")
-	cfg := writeFile(t, "paths.yaml", "/leak/ok: {children: 1}\n/leak/bad: {children: 1}\n/leak/g/*: {children: 1}\n")
+	cfg := testenv.WriteFile(t, "paths.yaml", "/leak/ok: {children: 1}\n/leak/bad: {children: 1}\n/leak/g/*: {children: 1}\n")
 	rec := testenv.StartHTTPRecorder(t)
 	opts := baseOptions(zkServer.Addr(), cfg)
 	opts.AlertmanagerURLs = []*url.URL{mustURL(t, rec.URL())}

@@ -6,8 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -120,15 +118,6 @@ func (a *agent) status() map[string]any {
 
 func (a *agent) compliance() map[string]any {
 	return a.status()["monitor"].(map[string]any)["compliance"].(map[string]any)
-}
-
-func writeFile(t *testing.T, name, content string) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
 
 // admin is a plain ZooKeeper client for arranging znodes.

@@ -17,7 +17,7 @@ func TestReadyOnlyAfterFirstRead(t *testing.T) {
 	ensure(t, admin(t, zkServer.Addr()), "/ready")
 	proxy := testenv.NewProxy(t, zkServer.Addr())
 	proxy.Cut()
-	cfg := writeFile(t, "zk.yaml", "/ready: {children: 1}\n")
+	cfg := testenv.WriteFile(t, "zk.yaml", "/ready: {children: 1}\n")
 	a := startAgent(t, baseOptions(proxy.Addr(), cfg))
 
 	if code, body := a.get("/-/ready"); code != http.StatusServiceUnavailable {

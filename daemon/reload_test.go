@@ -60,7 +60,7 @@ func TestReload(t *testing.T) {
 		t.Run(tr.name, func(t *testing.T) {
 			p := "/reload" + strconv.Itoa(i)
 			ensure(t, c, p+"/keep/a", p+"/fire", p+"/change/a", p+"/gone", p+"/glob/x/inst/a", p+"/glob2/m1")
-			cfgFile := writeFile(t, "paths.yaml", strings.ReplaceAll(`
+			cfgFile := testenv.WriteFile(t, "paths.yaml", strings.ReplaceAll(`
 /P/keep: {children: 1}
 /P/fire: {children: 1}
 /P/change: {children: 1}

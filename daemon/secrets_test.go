@@ -63,7 +63,7 @@ func TestSecretsNeverShown(t *testing.T) {
     hipchat: {room: ops-room, token: ` + hipToken + `}
 `
 	good := "/vault:\n  children: 1" + alerter + "/vault/empty:\n  children: 1" + alerter
-	cfgFile := writeFile(t, "secrets.yaml", good)
+	cfgFile := testenv.WriteFile(t, "secrets.yaml", good)
 	opts := baseOptions(zkServer.Addr(), cfgFile)
 	opts.ZooKeeperUser, opts.ZooKeeperPass = user, password
 	opts.ClusterName = "secrets"

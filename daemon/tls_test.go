@@ -88,7 +88,7 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	opts := baseOptions(zkServer.Addr(), writeFile(t, "zk.yaml", "/tls: {children: 1}\n"))
+	opts := baseOptions(zkServer.Addr(), testenv.WriteFile(t, "zk.yaml", "/tls: {children: 1}\n"))
 	opts.WebConfigFile = webConfig
 	opts.EnableLifecycle = true
 	opts.ListenAddresses = []string{"127.0.0.1:0", "127.0.0.1:0"}
@@ -197,7 +197,7 @@ func TestWebConfigInvalid(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			opts := baseOptions(zkServer.Addr(), "")
-			opts.WebConfigFile = writeFile(t, "web.yml", tc.content)
+			opts.WebConfigFile = testenv.WriteFile(t, "web.yml", tc.content)
 			ctx, cancel := context.WithTimeout(context.Background(), waitFor)
 			defer cancel()
 			err := daemon.Run(ctx, opts, log.NewNopLogger(), nil)

@@ -12,7 +12,7 @@ import (
 // is reloaded.
 func TestWarningsOnce(t *testing.T) {
 	zkServer := testenv.StartZooKeeper(t)
-	cfg := writeFile(t, "zk.yaml", `
+	cfg := testenv.WriteFile(t, "zk.yaml", `
 /a: {children: 1, alerter: {hipchat: {room: ops, token: tok-a}}}
 /b: {children: 1, alerter: {hipchat: {room: dev, token: tok-b}}}
 `)

@@ -97,7 +97,7 @@ func TestFollowersNeverPost(t *testing.T) {
 	if err := admin.EnsurePath("/services/foo/min_1", zkclient.DigestACL("", "")); err != nil {
 		t.Fatal(err)
 	}
-	cfg := writeConfig(t, "/services/foo/min_1: {children: 1}\n")
+	cfg := testenv.WriteFile(t, "paths.yaml", "/services/foo/min_1: {children: 1}\n")
 	rec1, rec2 := testenv.StartHTTPRecorder(t), testenv.StartHTTPRecorder(t)
 	common := []string{"-z", zk.Addr(), "-f", cfg, "-c", "silence", "--zookeeper.session-timeout", sessionTimeout.String(), "--alertmanager.resend-interval", "200ms"}
 	a1 := startAgent(t, "first", append(common, "--alertmanager.url", rec1.URL())...)

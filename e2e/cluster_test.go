@@ -14,7 +14,7 @@ const sessionTimeout = 2 * time.Second
 
 func startCluster(t *testing.T, zkAddr string, n int, extra ...string) []*process {
 	t.Helper()
-	cfg := writeConfig(t, "/services/foo/min_1: {children: 1}\n")
+	cfg := testenv.WriteFile(t, "paths.yaml", "/services/foo/min_1: {children: 1}\n")
 	var agents []*process
 	for i := 1; i <= n; i++ {
 		args := append([]string{"-z", zkAddr, "-f", cfg, "-c", "e2e", "--zookeeper.session-timeout", sessionTimeout.String()}, extra...)

@@ -233,12 +233,3 @@ func byName(agents []*process, name string) *process {
 	}
 	return nil
 }
-
-func writeConfig(t *testing.T, content string) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), "paths.yaml")
-	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}

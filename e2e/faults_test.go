@@ -326,7 +326,7 @@ func TestFaultEnsemble(t *testing.T) {
 	for _, p := range []string{"/ens/svc/host1", "/ens/stable/host1"} {
 		retryZK(t, "create "+p, func() error { return createNode(admin, p) })
 	}
-	cfg := writeConfig(t, "/ens/svc: {children: 1}\n/ens/stable: {children: 1}\n")
+	cfg := testenv.WriteFile(t, "paths.yaml", "/ens/svc: {children: 1}\n/ens/stable: {children: 1}\n")
 	rec := startFaultRecorder(t)
 	var agents []*process
 	for i := 1; i <= 3; i++ {
@@ -496,7 +496,7 @@ func TestFaultZooKeeperOutage(t *testing.T) {
 	for _, p := range []string{"/outage/ok/host1", "/outage/bad"} {
 		retryZK(t, "create "+p, func() error { return createNode(admin, p) })
 	}
-	cfg := writeConfig(t, "/outage/ok: {children: 1}\n/outage/bad: {children: 1}\n")
+	cfg := testenv.WriteFile(t, "paths.yaml", "/outage/ok: {children: 1}\n/outage/bad: {children: 1}\n")
 	am := testenv.StartAlertmanager(t, nullAlertmanager)
 	proxy := testenv.NewProxy(t, zkServer.Addr())
 	var (
@@ -611,7 +611,7 @@ func TestFaultPartitionedAgent(t *testing.T) {
 	for _, p := range []string{"/part/ok/host1", "/part/bad"} {
 		retryZK(t, "create "+p, func() error { return createNode(admin, p) })
 	}
-	cfg := writeConfig(t, "/part/ok: {children: 1}\n/part/bad: {children: 1}\n")
+	cfg := testenv.WriteFile(t, "paths.yaml", "/part/ok: {children: 1}\n/part/bad: {children: 1}\n")
 	am := testenv.StartAlertmanager(t, nullAlertmanager)
 	proxy := testenv.NewProxy(t, zkServer.Addr())
 	recs := []*faultRecorder{startFaultRecorder(t), startFaultRecorder(t), startFaultRecorder(t)}
@@ -709,7 +709,7 @@ func TestFaultAlertmanagerOutage(t *testing.T) {
 	for _, p := range []string{"/amdown/early", "/amdown/late/host1", "/amdown/healed"} {
 		retryZK(t, "create "+p, func() error { return createNode(admin, p) })
 	}
-	cfg := writeConfig(t, "/amdown/early: {children: 1}\n/amdown/late: {children: 1}\n/amdown/healed: {children: 1}\n")
+	cfg := testenv.WriteFile(t, "paths.yaml", "/amdown/early: {children: 1}\n/amdown/late: {children: 1}\n/amdown/healed: {children: 1}\n")
 	am := testenv.StartAlertmanager(t, nullAlertmanager)
 	a := startAgent(t, "amdown", faultArgs(zkServer.Addr(), cfg, "amdown", "--alertmanager.url", am.URL())...)
 	waitOneLeader(t, []*process{a}, faultWait)
@@ -769,7 +769,7 @@ func TestFaultPausedLeaderAlerting(t *testing.T) {
 	for _, p := range []string{"/pause/firing", "/pause/fixed", "/pause/ok/host1"} {
 		retryZK(t, "create "+p, func() error { return createNode(admin, p) })
 	}
-	cfg := writeConfig(t, "/pause/firing: {children: 1}\n/pause/fixed: {children: 1}\n/pause/ok: {children: 1}\n")
+	cfg := testenv.WriteFile(t, "paths.yaml", "/pause/firing: {children: 1}\n/pause/fixed: {children: 1}\n/pause/ok: {children: 1}\n")
 	am := testenv.StartAlertmanager(t, nullAlertmanager)
 	recs := []*faultRecorder{startFaultRecorder(t), startFaultRecorder(t), startFaultRecorder(t)}
 	var agents []*process
@@ -874,7 +874,7 @@ func TestFaultFlappingHoldDown(t *testing.T) {
 	admin := adminClient(t, zkServer.Addr())
 	const path, child = "/flap/svc", "/flap/svc/host1"
 	retryZK(t, "create "+child, func() error { return createNode(admin, child) })
-	cfg := writeConfig(t, path+": {children: 1, cancel_timeout: 1s}\n")
+	cfg := testenv.WriteFile(t, "paths.yaml", path+": {children: 1, cancel_timeout: 1s}\n")
 	am := testenv.StartAlertmanager(t, nullAlertmanager)
 	rec := startFaultRecorder(t)
 	a := startAgent(t, "flap", faultArgs(zkServer.Addr(), cfg, "flap", "--alertmanager.url", am.URL(), "--alertmanager.url", rec.URL())...)

@@ -68,7 +68,7 @@ func chunked(n int) io.Reader {
 // panic, and the agent keeps serving.
 func TestFaultHostileHTTP(t *testing.T) {
 	zkServer := testenv.StartZooKeeper(t)
-	cfg := writeConfig(t, "/hostile/http: {children: 1}\n")
+	cfg := testenv.WriteFile(t, "paths.yaml", "/hostile/http: {children: 1}\n")
 	a := startAgent(t, "hostile-http", "-z", zkServer.Addr(), "-f", cfg, "-c", "hostile", "--web.enable-lifecycle")
 	addr := strings.TrimPrefix(a.URL, "http://")
 	const tenMB = 10 << 20
@@ -237,7 +237,7 @@ func TestFaultHostileZnodes(t *testing.T) {
 			t.Fatalf("creating %s with %d bytes: %v", n.path, len(n.data), err)
 		}
 	}
-	cfg := writeConfig(t, `/hostile/big: {data: {regex: '^A+Z$'}}
+	cfg := testenv.WriteFile(t, "paths.yaml", `/hostile/big: {data: {regex: '^A+Z$'}}
 /hostile/bigjson: {data: {json_field: status, equals: ALIVE}}
 /hostile/many: {children: 100000}
 `)

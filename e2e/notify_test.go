@@ -28,7 +28,7 @@ func TestNotificationsEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cfg := writeConfig(t, `
+	cfg := testenv.WriteFile(t, "paths.yaml", `
 /services/web:
   children: 1
   alerter:
