@@ -202,16 +202,7 @@ func (d *Daemon) run(ctx context.Context, reload <-chan struct{}) error {
 	if opts.EnableLifecycle {
 		webOpts.Reload = d.Reload
 	}
-	server := &http.Server{
-		Handler:           web.NewHandler(webOpts),
-		ReadHeaderTimeout: 10 * time.Second,
-		// Idle keep-alive connections would otherwise each hold a file
-		// descriptor and a goroutine for ever.
-		IdleTimeout:    2 * time.Minute,
-		MaxHeaderBytes: 64 << 10,
-		// TLS handshake failures and the like go to our logger, not stderr.
-		ErrorLog: stdlog.New(log.NewStdlibAdapter(level.Error(log.With(logger, "component", "web"))), "", 0),
-	}
+	handler := web.NewHandler(webOpts)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -232,7 +223,7 @@ func (d *Daemon) run(ctx context.Context, reload <-chan struct{}) error {
 	start("watcher", func() error { return d.watcher.Run(ctx) })
 	start("alerting", func() error { return d.alerter.Run(ctx) })
 	start("cluster", func() error { return d.cluster.Run(ctx, d.alerter.Lead) })
-	start("web", func() error { return d.serve(ctx, server) })
+	start("web", func() error { return d.serve(ctx, handler) })
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
@@ -250,9 +241,10 @@ func (d *Daemon) run(ctx context.Context, reload <-chan struct{}) error {
 	return <-errc
 }
 
-func (d *Daemon) serve(ctx context.Context, server *http.Server) error {
+func (d *Daemon) serve(ctx context.Context, handler http.Handler) error {
 	systemd := false
-	slogger := logging.Slog(log.With(d.logger, "component", "web"))
+	webLogger := log.With(d.logger, "component", "web")
+	slogger := logging.Slog(webLogger)
 	// Bind here rather than in exporter-toolkit so that a busy port is a
 	// start-up error and tests learn the port they asked the kernel for.
 	var listeners []net.Listener
@@ -273,15 +265,19 @@ func (d *Daemon) serve(ctx context.Context, server *http.Server) error {
 	// server's handler and sets its TLS config in place, so ServeMultiple
 	// with one shared server races (and wraps twice) when there are several
 	// listen addresses.
+	errorLog := stdlog.New(log.NewStdlibAdapter(level.Error(webLogger)), "", 0)
 	servers := make([]*http.Server, len(listeners))
 	serveErr := make(chan error, len(listeners))
 	for i, l := range listeners {
 		srv := &http.Server{
-			Handler:           server.Handler,
-			ReadHeaderTimeout: server.ReadHeaderTimeout,
-			IdleTimeout:       server.IdleTimeout,
-			MaxHeaderBytes:    server.MaxHeaderBytes,
-			ErrorLog:          server.ErrorLog,
+			Handler:           handler,
+			ReadHeaderTimeout: 10 * time.Second,
+			// Idle keep-alive connections would otherwise each hold a file
+			// descriptor and a goroutine for ever.
+			IdleTimeout:    2 * time.Minute,
+			MaxHeaderBytes: 64 << 10,
+			// TLS handshake failures and the like go to our logger, not stderr.
+			ErrorLog: errorLog,
 		}
 		servers[i] = srv
 		flags := &toolkitweb.FlagConfig{
