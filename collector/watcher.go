@@ -284,9 +284,8 @@ func (w *Watcher) applyConfig(cfg *config.Config) (removed []string, changed []*
 	// (an exact entry removed from the file, or another pattern's match):
 	// list its directory again so that the pattern takes it over.
 	for _, p := range dropped {
-		parent := path.Dir(p)
-		for key, d := range w.dirs {
-			if dirPath(key) == parent && d.depth == segments(d.pattern.Path)-1 && d.pattern.Match(p) {
+		for _, key := range w.dirKeysLocked(path.Dir(p)) {
+			if d := w.dirs[key]; d.depth == segments(d.pattern.Path)-1 && d.pattern.Match(p) {
 				w.markDirtyLocked(key)
 			}
 		}
@@ -323,16 +322,25 @@ func (w *Watcher) onEvent(ev zkclient.Event) {
 		if _, ok := w.states[ev.Path]; ok {
 			w.markDirtyLocked(ev.Path)
 		}
-		// Look the directory up per pattern rather than scanning every
-		// directory: a burst of events must stay cheap with large globs.
-		for _, g := range w.globs {
-			if key := dirKey(g.Path, ev.Path); w.dirs[key] != nil {
-				w.markDirtyLocked(key)
-			}
+		for _, key := range w.dirKeysLocked(ev.Path) {
+			w.markDirtyLocked(key)
 		}
 		w.mu.Unlock()
 		w.signal()
 	}
+}
+
+// dirKeysLocked returns the keys of the glob directories at dir, looked up
+// per pattern rather than by scanning every directory: a burst of events
+// must stay cheap with large globs.
+func (w *Watcher) dirKeysLocked(dir string) []string {
+	var keys []string
+	for _, g := range w.globs {
+		if key := dirKey(g.Path, dir); w.dirs[key] != nil {
+			keys = append(keys, key)
+		}
+	}
+	return keys
 }
 
 // resync re-reads everything: after a reconnect the library may have failed

@@ -28,7 +28,7 @@ func (c *Client) ChildrenW(p string) ([]string, *zk.Stat, error) {
 		return c.Children(p)
 	}
 	c.count("children")
-	tok := c.watches.token(p)
+	tok := c.watches.token()
 	children, stat, _, err := c.conn.ChildrenW(c.full(p))
 	if err == nil {
 		c.watches.add(watchChild, p, tok)
@@ -50,7 +50,7 @@ func (c *Client) ExistsW(p string) (bool, *zk.Stat, error) {
 		return c.Exists(p)
 	}
 	c.count("exists")
-	tok := c.watches.token(p)
+	tok := c.watches.token()
 	ok, stat, _, err := c.conn.ExistsW(c.full(p))
 	if err == nil {
 		// The library files an existing node's watch as a data watch.
@@ -76,7 +76,7 @@ func (c *Client) GetW(p string) ([]byte, *zk.Stat, error) {
 		return c.Get(p)
 	}
 	c.count("get")
-	tok := c.watches.token(p)
+	tok := c.watches.token()
 	data, stat, _, err := c.conn.GetW(c.full(p))
 	if err == nil {
 		c.watches.add(watchData, p, tok)

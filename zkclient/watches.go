@@ -38,7 +38,7 @@ func newHeldWatches() *heldWatches {
 // watchToken is taken before a watching request and handed to add.
 type watchToken uint64
 
-func (h *heldWatches) token(string) watchToken {
+func (h *heldWatches) token() watchToken {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return watchToken(h.changes)

@@ -26,7 +26,7 @@ func TestHeldWatches(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHeldWatches()
 			for _, k := range tc.add {
-				h.add(k, "/p", h.token("/p"))
+				h.add(k, "/p", h.token())
 			}
 			h.fired(tc.fired, "/p")
 			for kind, want := range tc.held {
@@ -40,7 +40,7 @@ func TestHeldWatches(t *testing.T) {
 		})
 	}
 	h := newHeldWatches()
-	h.add(watchChild, "/p", h.token("/p"))
+	h.add(watchChild, "/p", h.token())
 	h.lostAll()
 	if h.held(watchChild, "/p") {
 		t.Error("lostAll kept a watch")
@@ -48,13 +48,13 @@ func TestHeldWatches(t *testing.T) {
 
 	// A notification dispatched while the watching request was in flight
 	// means the watch may be consumed: it must not be recorded as held.
-	tok := h.token("/q")
+	tok := h.token()
 	h.fired(zk.EventNodeChildrenChanged, "/q")
 	h.add(watchChild, "/q", tok)
 	if h.held(watchChild, "/q") {
 		t.Error("a watch whose notification raced its request was recorded as held")
 	}
-	tok = h.token("/q")
+	tok = h.token()
 	h.lostAll()
 	h.add(watchChild, "/q", tok)
 	if h.held(watchChild, "/q") {
