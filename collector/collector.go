@@ -127,8 +127,9 @@ func newPathSeries(st *PathState) *pathSeries {
 	path := []*dto.LabelPair{{Name: proto.String("path"), Value: proto.String(st.Spec.Path)}}
 	obs := st.Observation
 	s := &pathSeries{}
+	var results []compliance.CheckResult
 	if obs.Known {
-		results := compliance.Checks(st.Spec, obs)
+		results = compliance.Checks(st.Spec, obs)
 		sort.Slice(results, func(i, j int) bool { return results[i].Check < results[j].Check })
 		for _, r := range results {
 			labels := []*dto.LabelPair{{Name: proto.String("check"), Value: proto.String(r.Check)}, path[0]}
@@ -146,12 +147,16 @@ func newPathSeries(st *PathState) *pathSeries {
 	}
 	// While stale the state is Unknown (nothing alerts on it), but the last
 	// known verdict stays exported beside zk_monitor_znode_stale 1, like the
-	// other last known values, so dashboards and rules do not lose it.
+	// other last known values, so dashboards and rules do not lose it: it
+	// is the checks' results above, not evaluated again.
 	verdict := st.Result.State
-	if verdict == compliance.Unknown && obs.Stale && obs.Known {
-		lastKnown := obs
-		lastKnown.Stale = false
-		verdict = compliance.Evaluate(st.Spec, lastKnown).State
+	if verdict == compliance.Unknown && obs.Stale && len(results) > 0 {
+		verdict = compliance.OK
+		for _, r := range results {
+			if !r.Passed {
+				verdict = compliance.Error
+			}
+		}
 	}
 	if verdict != compliance.Unknown {
 		s.compliant = gauge(path, boolValue(verdict == compliance.OK))
