@@ -68,9 +68,11 @@ func requireFile(t testing.TB, path string) {
 }
 
 // Eventually polls cond every interval until it returns true, and fails the
-// test with the formatted message if that does not happen within timeout.
+// test with the formatted message if that does not happen within timeout
+// (stretched by the scale knob, see Scaled).
 func Eventually(t testing.TB, timeout, interval time.Duration, cond func() bool, format string, args ...any) {
 	t.Helper()
+	timeout = Scaled(timeout)
 	if !poll(timeout, interval, cond) {
 		t.Fatalf("testenv: condition not met after %v: %s", timeout, fmt.Sprintf(format, args...))
 	}
