@@ -15,9 +15,12 @@ import (
 )
 
 const (
-	amBinary       = "prometheus-alertmanager"
+	amBinary = "prometheus-alertmanager"
+	// Waits of the harness; they are stretched by the scale knob.
 	amStartTimeout = 30 * time.Second
 	amStopGrace    = 10 * time.Second
+	amHTTPTimeout  = 5 * time.Second
+	amProbeTimeout = time.Second
 )
 
 // Alertmanager is a real Alertmanager (Debian's prometheus-alertmanager)
@@ -69,6 +72,7 @@ type AMPostableAlert struct {
 // answers 200.
 func StartAlertmanager(t testing.TB, configYAML string) *Alertmanager {
 	t.Helper()
+	SkipIfShort(t, "needs a real Alertmanager")
 	bin := RequireBinary(t, amBinary)
 	dir := t.TempDir()
 	port := FreePort(t)
@@ -77,7 +81,7 @@ func StartAlertmanager(t testing.TB, configYAML string) *Alertmanager {
 		cfgPath: filepath.Join(dir, "alertmanager.yml"),
 		port:    port,
 		// No keep-alive: no idle connection goroutines outlive a request.
-		client: &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}},
+		client: &http.Client{Timeout: Scaled(amHTTPTimeout), Transport: &http.Transport{DisableKeepAlives: true}},
 	}
 	if err := os.WriteFile(a.cfgPath, []byte(configYAML), 0o644); err != nil {
 		t.Fatalf("testenv: writing %s: %v", a.cfgPath, err)
@@ -112,7 +116,7 @@ func (a *Alertmanager) Start() {
 	if err := a.proc.start(); err != nil {
 		a.t.Fatalf("testenv: %v", err)
 	}
-	if err := a.waitReady(amStartTimeout); err != nil {
+	if err := a.waitReady(Scaled(amStartTimeout)); err != nil {
 		a.t.Fatalf("testenv: %v", err)
 	}
 }
@@ -148,7 +152,7 @@ func (a *Alertmanager) waitReady(timeout time.Duration) error {
 	exited := a.proc.exited()
 	var last error
 	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), Scaled(amProbeTimeout))
 		_, last = a.do(ctx, http.MethodGet, "/-/ready", nil, http.StatusOK)
 		cancel()
 		if last == nil {

@@ -15,7 +15,8 @@ import (
 	"github.com/zk-monitor/zk_monitor/zkclient"
 )
 
-// clientWait bounds how long a test client waits for its first session.
+// clientWait bounds how long a test client waits for its first session;
+// it is stretched by the scale knob.
 const clientWait = 15 * time.Second
 
 // ZKClient connects a zkclient with opts (SessionTimeout defaults to 10 s)
@@ -38,7 +39,7 @@ func ZKClientNoCleanup(tb testing.TB, opts zkclient.Options) *zkclient.Client {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), clientWait)
+	ctx, cancel := context.WithTimeout(context.Background(), Scaled(clientWait))
 	defer cancel()
 	if err := c.WaitConnected(ctx); err != nil {
 		c.Close()
@@ -47,20 +48,23 @@ func ZKClientNoCleanup(tb testing.TB, opts zkclient.Options) *zkclient.Client {
 	return c
 }
 
-type quietZKLogger struct{}
+// QuietZKLogger drops go-zookeeper's log lines.
+type QuietZKLogger struct{}
 
-func (quietZKLogger) Printf(string, ...any) {}
+// Printf does nothing.
+func (QuietZKLogger) Printf(string, ...any) {}
 
 // RawZK connects a plain go-zookeeper client, for baselines that must not
-// go through zk_monitor's code, and waits for its session.
+// go through zk_monitor's code and for writing to ZooKeeper the way other
+// clients do, and waits for its session. It is closed when the test ends.
 func RawZK(tb testing.TB, addr string, sessionTimeout time.Duration) *zk.Conn {
 	tb.Helper()
-	conn, events, err := zk.Connect([]string{addr}, sessionTimeout, zk.WithLogger(quietZKLogger{}))
+	conn, events, err := zk.Connect([]string{addr}, sessionTimeout, zk.WithLogger(QuietZKLogger{}))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(conn.Close)
-	deadline := time.After(clientWait)
+	deadline := time.After(Scaled(clientWait))
 	for {
 		select {
 		case ev := <-events:

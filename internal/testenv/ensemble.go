@@ -20,6 +20,7 @@ type Ensemble struct {
 // until a quorum serves requests with an elected leader.
 func StartEnsemble(t testing.TB, n int) *Ensemble {
 	t.Helper()
+	SkipIfShort(t, "needs a real ZooKeeper ensemble")
 	if n < 1 {
 		t.Fatalf("testenv: ensemble of %d servers", n)
 	}
@@ -99,7 +100,9 @@ var ErrNoQuorum = errors.New("no serving quorum")
 
 // WaitServing waits until a quorum of members serves requests: exactly one
 // leader and, counting it, a majority answering srvr with leader or follower.
+// The timeout is stretched by the scale knob.
 func (e *Ensemble) WaitServing(timeout time.Duration) error {
+	timeout = Scaled(timeout)
 	var modes []string
 	ok := poll(timeout, 100*time.Millisecond, func() bool {
 		modes = e.Modes()

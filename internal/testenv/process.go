@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -19,6 +20,7 @@ type process struct {
 	name    string
 	path    string
 	args    []string
+	env     []string // added to the test binary's environment
 	dir     string
 	logPath string
 
@@ -64,6 +66,9 @@ func (p *process) start() error {
 
 	cmd := exec.Command(p.path, p.args...)
 	cmd.Dir = p.dir
+	if p.env != nil {
+		cmd.Env = append(os.Environ(), p.env...)
+	}
 	cmd.Stdout = f
 	cmd.Stderr = f
 	// Own process group so the whole group can be killed; SIGKILL if the test
@@ -131,8 +136,8 @@ func (p *process) signalGroup(sig syscall.Signal) (<-chan struct{}, bool) {
 	return p.done, true
 }
 
-// stop sends SIGTERM and waits up to grace for the exit, then SIGKILLs.
-// Stopping a stopped process does nothing.
+// stop sends SIGTERM and waits up to grace (stretched by the scale knob)
+// for the exit, then SIGKILLs. Stopping a stopped process does nothing.
 func (p *process) stop(grace time.Duration) error {
 	done, ok := p.signalGroup(syscall.SIGTERM)
 	if !ok {
@@ -141,10 +146,13 @@ func (p *process) stop(grace time.Duration) error {
 	select {
 	case <-done:
 		return nil
-	case <-time.After(grace):
+	case <-time.After(Scaled(grace)):
 	}
 	return p.kill()
 }
+
+// killWait bounds the wait for the exit of a SIGKILLed process.
+const killWait = 30 * time.Second
 
 // kill sends SIGKILL to the group and waits for the exit.
 func (p *process) kill() error {
@@ -155,8 +163,8 @@ func (p *process) kill() error {
 	select {
 	case <-done:
 		return nil
-	case <-time.After(30 * time.Second):
-		return fmt.Errorf("%s (pid %d) did not exit 30s after SIGKILL", p.name, p.pid())
+	case <-time.After(Scaled(killWait)):
+		return fmt.Errorf("%s (pid %d) did not exit %v after SIGKILL", p.name, p.pid(), Scaled(killWait))
 	}
 }
 
@@ -244,4 +252,70 @@ func watchSignals(stop, done chan struct{}) {
 			_ = syscall.Kill(os.Getpid(), s)
 		}
 	}
+}
+
+// Command describes a program a test runs as a child process.
+type Command struct {
+	Name string   // names the process in its log file and in failures
+	Path string   // the executable
+	Args []string // its arguments
+	Env  []string // KEY=value pairs added to the test binary's environment
+}
+
+// Process is a program started by StartProcess: a zk_monitor agent, a
+// helper agent run from the test binary. It runs in its own process group,
+// which every signal goes to; its output goes to a log file whose end is
+// printed when the test fails; it is killed when the test ends.
+type Process struct {
+	t testing.TB
+	p *process
+}
+
+// StartProcess starts c, logging to <Name>.log in a temporary directory of
+// the test.
+func StartProcess(t testing.TB, c Command) *Process {
+	t.Helper()
+	p := newProcess(t, c.Name, filepath.Join(t.TempDir(), c.Name+".log"), c.Path, c.Args...)
+	p.env = c.Env
+	if err := p.start(); err != nil {
+		t.Fatalf("testenv: %v", err)
+	}
+	return &Process{t: t, p: p}
+}
+
+// Signal sends sig to the process group; a process that has exited is not
+// signalled.
+func (p *Process) Signal(sig syscall.Signal) { p.p.signalGroup(sig) }
+
+// Done is closed once the process has exited.
+func (p *Process) Done() <-chan struct{} { return p.p.exited() }
+
+// Exited reports whether the process has exited.
+func (p *Process) Exited() bool { return !p.p.running() }
+
+// Wait waits up to timeout (stretched by the scale knob) for the process
+// to exit and returns what it exited with; it is an error if the process
+// is still running then.
+func (p *Process) Wait(timeout time.Duration) error {
+	select {
+	case <-p.Done():
+		return p.p.exitErr()
+	case <-time.After(Scaled(timeout)):
+		return fmt.Errorf("%s (pid %d) still running after %v", p.p.name, p.p.pid(), Scaled(timeout))
+	}
+}
+
+// Pid returns the process id.
+func (p *Process) Pid() int { return p.p.pid() }
+
+// LogPath returns the path of the file holding the process's output.
+func (p *Process) LogPath() string { return p.p.logPath }
+
+// Logs returns the process's output so far.
+func (p *Process) Logs() string {
+	b, err := os.ReadFile(p.p.logPath)
+	if err != nil {
+		p.t.Errorf("testenv: %v", err)
+	}
+	return string(b)
 }

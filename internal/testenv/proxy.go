@@ -148,7 +148,7 @@ func (p *Proxy) serve(l *proxyLink) {
 	p.mu.Lock()
 	target := p.target
 	p.mu.Unlock()
-	s, err := net.DialTimeout("tcp", target, 5*time.Second)
+	s, err := net.DialTimeout("tcp", target, Scaled(5*time.Second))
 	if err != nil {
 		return // the client sees its connection closed, as with a dead server
 	}

@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"sync"
@@ -15,17 +16,19 @@ import (
 // asserts, only how long it waits for it.
 const ScaleEnv = "ZK_MONITOR_TEST_SCALE"
 
-var scale = sync.OnceValues(func() (float64, error) {
-	v := os.Getenv(ScaleEnv)
+var scale = sync.OnceValues(func() (float64, error) { return parseScale(os.Getenv(ScaleEnv)) })
+
+// parseScale reads the value of ScaleEnv; unset is 1.
+func parseScale(v string) (float64, error) {
 	if v == "" {
 		return 1, nil
 	}
 	f, err := strconv.ParseFloat(v, 64)
-	if err != nil || f <= 0 {
+	if err != nil || !(f > 0) || math.IsInf(f, 1) {
 		return 1, fmt.Errorf("%s=%q is not a positive number", ScaleEnv, v)
 	}
 	return max(f, 1), nil
-})
+}
 
 // Scaled returns d stretched by the scale knob (ZK_MONITOR_TEST_SCALE).
 // Every timeout a test waits for goes through it; intervals of the system

@@ -110,7 +110,7 @@ func (s *SMTPSink) serve(c net.Conn) {
 		return w.Flush() == nil
 	}
 	readLine := func() (string, bool) {
-		_ = c.SetReadDeadline(time.Now().Add(time.Minute))
+		_ = c.SetReadDeadline(time.Now().Add(Scaled(time.Minute)))
 		line, err := r.ReadString('\n')
 		if err != nil {
 			return "", false

@@ -48,10 +48,23 @@ func FreePort(t testing.TB) int {
 	return 0
 }
 
+// SkipIfShort skips the test under go test -short, giving reason (what it
+// needs that a unit test run does not have, e.g. "needs a real ZooKeeper")
+// as the one-line message. Every helper that starts a real server or runs
+// an outside program calls it, so a test using them cannot forget to.
+func SkipIfShort(t testing.TB, reason string) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip(reason + " (skipped under -short)")
+	}
+}
+
 // RequireBinary returns the path of the executable name (looked up in PATH)
-// or fails the test with a hint on how to install it.
+// or fails the test with a hint on how to install it. Under -short the test
+// is skipped instead: unit test runs use no outside program.
 func RequireBinary(t testing.TB, name string) string {
 	t.Helper()
+	SkipIfShort(t, "needs "+name)
 	path, err := exec.LookPath(name)
 	if err != nil {
 		t.Fatalf("testenv: %s not found: %v; %s", name, err, DepsHint)

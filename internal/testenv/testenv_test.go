@@ -4,11 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/smtp"
+	"os/exec"
 	"strings"
 	"sync"
 	"syscall"
@@ -298,7 +300,7 @@ func startEcho(t *testing.T) string {
 }
 
 func echoOnce(c net.Conn, msg string, timeout time.Duration) (string, error) {
-	_ = c.SetDeadline(time.Now().Add(timeout))
+	_ = c.SetDeadline(time.Now().Add(Scaled(timeout)))
 	if _, err := io.WriteString(c, msg); err != nil {
 		return "", err
 	}
@@ -325,14 +327,14 @@ func TestProxyEcho(t *testing.T) {
 		}
 		p.Restore()
 		buf := make([]byte, 4)
-		_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+		_ = c.SetDeadline(time.Now().Add(Scaled(2 * time.Second)))
 		if _, err := io.ReadFull(c, buf); err != nil || string(buf) != "held" {
 			t.Fatalf("held bytes after restore = %q, %v", buf, err)
 		}
 	})
 	t.Run("cut closes and refuses", func(t *testing.T) {
 		p.Cut()
-		_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+		_ = c.SetDeadline(time.Now().Add(Scaled(2 * time.Second)))
 		if _, err := c.Read(make([]byte, 1)); err == nil {
 			t.Fatal("read after Cut succeeded")
 		}
@@ -512,7 +514,7 @@ receivers:
 
 func TestAlertmanagerAlerts(t *testing.T) {
 	a := StartAlertmanager(t, amNullConfig)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), Scaled(30*time.Second))
 	defer cancel()
 
 	post := func(t *testing.T, name string) {
@@ -641,7 +643,7 @@ receivers:
 - name: test
 ` + recv
 			a := StartAlertmanager(t, cfg)
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), Scaled(30*time.Second))
 			defer cancel()
 			const name = "TestenvNotify"
 			if err := a.PostAlerts(ctx, AMPostableAlert{Labels: map[string]string{"alertname": name}}); err != nil {
@@ -655,7 +657,7 @@ receivers:
 
 // TestProcessLogTail checks that a failed start reports the process output.
 func TestProcessLogTail(t *testing.T) {
-	sh := RequireBinary(t, "sh")
+	const sh = "/bin/sh"
 	dir := t.TempDir()
 	p := newProcess(t, "failing", dir+"/failing.log", sh, "-c", "echo boom-marker >&2; exit 3")
 	if err := p.start(); err != nil {
@@ -686,4 +688,78 @@ func TestProcessLogTail(t *testing.T) {
 	Eventually(t, 5*time.Second, 20*time.Millisecond, func() bool {
 		return syscall.Kill(-pgid, 0) == syscall.ESRCH
 	}, "process group %d still has members", pgid)
+}
+
+func TestParseScale(t *testing.T) {
+	for _, tt := range []struct {
+		in      string
+		want    float64
+		wantErr bool
+	}{
+		{in: "", want: 1},
+		{in: "3", want: 3},
+		{in: "1.5", want: 1.5},
+		{in: "0.5", want: 1}, // never shortens a wait
+		{in: "0", want: 1, wantErr: true},
+		{in: "-2", want: 1, wantErr: true},
+		{in: "NaN", want: 1, wantErr: true},
+		{in: "+Inf", want: 1, wantErr: true},
+		{in: "slow", want: 1, wantErr: true},
+	} {
+		got, err := parseScale(tt.in)
+		if got != tt.want || (err != nil) != tt.wantErr {
+			t.Errorf("parseScale(%q) = %v, %v; want %v, error %v", tt.in, got, err, tt.want, tt.wantErr)
+		}
+	}
+}
+
+// TestShortSkipsServers runs the server starters with -short set: each
+// skips its test instead of needing Java or Alertmanager.
+func TestShortSkipsServers(t *testing.T) {
+	old := flag.Lookup("test.short").Value.String()
+	if err := flag.Set("test.short", "true"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = flag.Set("test.short", old) })
+	for name, start := range map[string]func(t *testing.T){
+		"StartZooKeeper":    func(t *testing.T) { StartZooKeeper(t) },
+		"StartEnsemble":     func(t *testing.T) { StartEnsemble(t, 3) },
+		"StartAlertmanager": func(t *testing.T) { StartAlertmanager(t, amNullConfig) },
+		"RequireBinary":     func(t *testing.T) { RequireBinary(t, "promtool") },
+	} {
+		var skipped bool
+		t.Run(name, func(t *testing.T) {
+			defer func() { skipped = t.Skipped() }()
+			start(t)
+		})
+		if !skipped {
+			t.Errorf("%s did not skip under -short", name)
+		}
+	}
+}
+
+func TestProcess(t *testing.T) {
+	p := StartProcess(t, Command{
+		Name: "greeter",
+		Path: "/bin/sh",
+		Args: []string{"-c", `echo "hello $GREETING"; trap 'echo bye; exit 7' TERM; while :; do sleep 0.05; done`},
+		Env:  []string{"GREETING=testenv"},
+	})
+	Eventually(t, 10*time.Second, 20*time.Millisecond, func() bool { return strings.Contains(p.Logs(), "hello testenv\n") },
+		"no greeting in %s", p.LogPath())
+	if p.Exited() {
+		t.Fatal("exited before it was told to")
+	}
+	if err := p.Wait(100 * time.Millisecond); err == nil {
+		t.Fatal("Wait on a running process returned no error")
+	}
+	p.Signal(syscall.SIGTERM)
+	var exit *exec.ExitError
+	if err := p.Wait(10 * time.Second); !errors.As(err, &exit) || exit.ExitCode() != 7 {
+		t.Fatalf("Wait after SIGTERM = %v, want exit status 7", err)
+	}
+	if !p.Exited() || !strings.Contains(p.Logs(), "bye\n") {
+		t.Fatalf("exited %v, log %q", p.Exited(), p.Logs())
+	}
+	p.Signal(syscall.SIGKILL) // an exited process is not signalled
 }

@@ -3,9 +3,6 @@ package testenv
 import (
 	"context"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +10,9 @@ import (
 	"github.com/zk-monitor/zk_monitor/collector"
 	"github.com/zk-monitor/zk_monitor/config"
 )
+
+// watcherSyncTimeout bounds RunWatcher's wait, stretched by the scale knob.
+const watcherSyncTimeout = 60 * time.Second
 
 // RunWatcher starts a Watcher over cfg, stopped when the test ends, and
 // waits until it has read every path once; a Watcher that does not sync
@@ -26,7 +26,7 @@ func RunWatcher(tb testing.TB, zk collector.ZooKeeper, cfg *config.Config, liste
 	tb.Cleanup(func() { cancel(); <-done })
 	select {
 	case <-w.Synced():
-	case <-time.After(60 * time.Second):
+	case <-time.After(Scaled(watcherSyncTimeout)):
 		var states []string
 		for _, st := range w.Snapshot() {
 			states = append(states, fmt.Sprintf("%s %+v %q", st.Spec.Path, st.Observation, st.Pattern))
@@ -34,24 +34,4 @@ func RunWatcher(tb testing.TB, zk collector.ZooKeeper, cfg *config.Config, liste
 		tb.Fatalf("watcher did not sync; state:\n%s", strings.Join(states, "\n"))
 	}
 	return w
-}
-
-// BuildZKMonitor builds the zk_monitor binary from the module at
-// moduleDir into a new temporary directory, with extra go build flags, for
-// tests that need real processes. It is meant for TestMain: it returns the
-// binary and a function removing it.
-func BuildZKMonitor(moduleDir string, flags ...string) (binary string, remove func(), err error) {
-	dir, err := os.MkdirTemp("", "zk_monitor-test")
-	if err != nil {
-		return "", nil, err
-	}
-	binary = filepath.Join(dir, "zk_monitor")
-	args := append([]string{"build", "-o", binary}, flags...)
-	build := exec.Command("go", append(args, ".")...)
-	build.Dir = moduleDir
-	if out, err := build.CombinedOutput(); err != nil {
-		os.RemoveAll(dir)
-		return "", nil, fmt.Errorf("building zk_monitor: %v\n%s", err, out)
-	}
-	return binary, func() { os.RemoveAll(dir) }, nil
 }

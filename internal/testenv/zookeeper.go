@@ -18,8 +18,10 @@ const (
 	zkMinSessionTimeout = 400 * time.Millisecond
 	zkMaxSessionTimeout = 60 * time.Second
 
+	// Waits of the harness; they are stretched by the scale knob.
 	zkStartTimeout = 60 * time.Second
 	zkStopGrace    = 10 * time.Second
+	zkProbeTimeout = time.Second
 
 	// ZKNotServing is what a ZooKeeper without quorum answers to most
 	// four-letter words (srvr, stat, mntr...).
@@ -59,6 +61,7 @@ type ZooKeeper struct {
 // and minSessionTimeout 400ms so that tests can use short sessions.
 func StartZooKeeper(t testing.TB) *ZooKeeper {
 	t.Helper()
+	SkipIfShort(t, "needs a real ZooKeeper")
 	dir := t.TempDir()
 	port := FreePort(t)
 	z := newZooKeeper(t, 0, dir, port, zkConfig(dir, port, nil))
@@ -159,8 +162,10 @@ func (z *ZooKeeper) start() error {
 }
 
 // waitReady waits until the server answers ruok with imok and, if serving is
-// true, until srvr reports a Mode (standalone, leader or follower).
+// true, until srvr reports a Mode (standalone, leader or follower); timeout
+// is stretched by the scale knob.
 func (z *ZooKeeper) waitReady(timeout time.Duration, serving bool) error {
+	timeout = Scaled(timeout)
 	deadline := time.Now().Add(timeout)
 	exited := z.proc.exited()
 	last := "no answer yet"
@@ -182,7 +187,7 @@ func (z *ZooKeeper) waitReady(timeout time.Duration, serving bool) error {
 }
 
 func (z *ZooKeeper) ready(serving bool) (bool, string) {
-	out, err := FourLetterWord(z.Addr(), "ruok", time.Second)
+	out, err := FourLetterWord(z.Addr(), "ruok", zkProbeTimeout)
 	if err != nil {
 		return false, err.Error()
 	}
@@ -259,7 +264,7 @@ func (z *ZooKeeper) Start() {
 // "follower", "observer"), or "" if the server answers that it is not
 // serving requests.
 func (z *ZooKeeper) Mode() (string, error) {
-	out, err := FourLetterWord(z.Addr(), "srvr", time.Second)
+	out, err := FourLetterWord(z.Addr(), "srvr", zkProbeTimeout)
 	if err != nil {
 		return "", err
 	}
@@ -280,8 +285,9 @@ func parseMode(srvr string) (string, error) {
 
 // FourLetterWord sends a four-letter command (ruok, srvr, stat, mntr, ...) to
 // the ZooKeeper at addr and returns everything it answers before closing the
-// connection.
+// connection, within timeout (stretched by the scale knob).
 func FourLetterWord(addr, cmd string, timeout time.Duration) (string, error) {
+	timeout = Scaled(timeout)
 	conn, err := net.DialTimeout("tcp", addr, timeout)
 	if err != nil {
 		return "", fmt.Errorf("four-letter word %s to %s: %w", cmd, addr, err)
