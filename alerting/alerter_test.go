@@ -97,16 +97,17 @@ func TestLeadSendsCurrentStateInBatches(t *testing.T) {
 	}
 
 	lead(t, a)
+	// The sender counts a batch after Alertmanager answered it: wait for
+	// the count, not for the fake to have the alerts.
+	sent := a.metrics.sent.WithLabelValues(am.srv.URL)
+	testenv.Eventually(t, 10*time.Second, 5*time.Millisecond, func() bool { return testutil.ToFloat64(sent) >= 5 },
+		"sent_total to reach 5")
 	var got []string
-	eventually(t, 10*time.Second, func() bool {
-		got = got[:0]
-		for _, b := range am.posts() {
-			for _, p := range b {
-				got = append(got, p.Labels["path"])
-			}
+	for _, b := range am.posts() {
+		for _, p := range b {
+			got = append(got, p.Labels["path"])
 		}
-		return len(got) >= 5
-	}, "the current state")
+	}
 	slices.Sort(got)
 	if !slices.Equal(got, want) {
 		t.Fatalf("posted %q, want %q", got, want)
@@ -120,7 +121,7 @@ func TestLeadSendsCurrentStateInBatches(t *testing.T) {
 	if p.GeneratorURL != "http://host1:8080/status" || p.Labels["cluster"] != "prod" || p.Annotations["agent"] != "host1-1" {
 		t.Errorf("posted %+v", p)
 	}
-	if v := testutil.ToFloat64(a.metrics.sent.WithLabelValues(am.srv.URL)); v != 5 {
+	if v := testutil.ToFloat64(sent); v != 5 {
 		t.Errorf("sent_total = %v, want 5", v)
 	}
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(`
@@ -137,7 +138,7 @@ func TestNothingSentAfterLeadEnds(t *testing.T) {
 	a, _ := newTestAlerter(t, Options{AlertmanagerURLs: []*url.URL{am.url(t)}})
 	stop := lead(t, a)
 	a.Update(spec("/a"), errorResult(testMsg))
-	eventually(t, 10*time.Second, func() bool { return len(am.alertsFor("/a")) == 1 }, "/a to be posted")
+	testenv.Eventually(t, 10*time.Second, 5*time.Millisecond, func() bool { return len(am.alertsFor("/a")) == 1 }, "/a to be posted")
 
 	stop()
 	if a.Status().Alerting {
@@ -160,7 +161,7 @@ func TestNothingSentAfterLeadEnds(t *testing.T) {
 
 	// The next term starts with the whole current state.
 	lead(t, a)
-	eventually(t, 10*time.Second, func() bool { return len(am.alertsFor("/b")) == 1 && len(am.alertsFor("/a")) == 2 }, "the state after the next term started")
+	testenv.Eventually(t, 10*time.Second, 5*time.Millisecond, func() bool { return len(am.alertsFor("/b")) == 1 && len(am.alertsFor("/a")) == 2 }, "the state after the next term started")
 	if last := am.alertsFor("/a")[1]; last.EndsAt.After(time.Now()) {
 		t.Errorf("/a sent with endsAt %v, want it resolved", last.EndsAt)
 	}
@@ -215,7 +216,7 @@ func TestFullQueueDropsOldest(t *testing.T) {
 
 	am.release()
 	var got []string
-	eventually(t, 10*time.Second, func() bool {
+	testenv.Eventually(t, 10*time.Second, 5*time.Millisecond, func() bool {
 		got = got[:0]
 		for _, b := range am.posts() {
 			got = append(got, b[0].Labels["path"])
@@ -225,7 +226,7 @@ func TestFullQueueDropsOldest(t *testing.T) {
 	if want := []string{"/p1", "/p4", "/p5", "/p6"}; !slices.Equal(got, want) {
 		t.Fatalf("posted %q, want %q (oldest dropped)", got, want)
 	}
-	eventually(t, 10*time.Second, func() bool {
+	testenv.Eventually(t, 10*time.Second, 5*time.Millisecond, func() bool {
 		return testutil.ToFloat64(a.metrics.queueLength.WithLabelValues(name)) == 0
 	}, "queue_length 0")
 }
@@ -238,7 +239,7 @@ func TestFailedBatchRetriedThenFullResend(t *testing.T) {
 	lead(t, a)
 	a.Update(spec("/a"), errorResult(testMsg))
 
-	eventually(t, 10*time.Second, func() bool {
+	testenv.Eventually(t, 10*time.Second, 5*time.Millisecond, func() bool {
 		return testutil.ToFloat64(a.metrics.failed.WithLabelValues(name)) >= 3
 	}, "three failed attempts")
 	s := a.Status().Alertmanagers[0]
@@ -248,14 +249,11 @@ func TestFailedBatchRetriedThenFullResend(t *testing.T) {
 
 	am.setCode(http.StatusOK)
 	// The failed batch goes through, then the failed→ok edge resends the
-	// whole state.
-	eventually(t, 10*time.Second, func() bool {
-		return testutil.ToFloat64(a.metrics.sent.WithLabelValues(name)) >= 2
-	}, "the retried batch and the full resend")
-	s = a.Status().Alertmanagers[0]
-	if s.LastSuccess.IsZero() {
-		t.Fatalf("status %+v, want a last success", s)
-	}
+	// whole state. The status is updated after the count: wait for both.
+	testenv.Eventually(t, 10*time.Second, 5*time.Millisecond, func() bool {
+		s = a.Status().Alertmanagers[0]
+		return testutil.ToFloat64(a.metrics.sent.WithLabelValues(name)) >= 2 && !s.LastSuccess.IsZero()
+	}, "the retried batch, the full resend and a last success in the status")
 	if v := testutil.ToFloat64(a.metrics.lastSuccess.WithLabelValues(name)); v < float64(s.LastSuccess.Unix()) {
 		t.Errorf("last_success_timestamp_seconds = %v, want ≥ %d", v, s.LastSuccess.Unix())
 	}
@@ -274,7 +272,7 @@ func TestRejectedBatchIsNotRetried(t *testing.T) {
 	a.Update(spec("/a"), errorResult(testMsg))
 	am.waitEntered(t)
 	a.Update(spec("/b"), errorResult(testMsg))
-	eventually(t, 10*time.Second, func() bool { return len(am.alertsFor("/b")) == 1 }, "/b to be posted")
+	testenv.Eventually(t, 10*time.Second, 5*time.Millisecond, func() bool { return len(am.alertsFor("/b")) == 1 }, "/b to be posted")
 	// One sender posts in order: a retry of /a would have come before /b.
 	if n := len(am.alertsFor("/a")); n != 1 {
 		t.Fatalf("/a posted %d times, want once", n)
@@ -298,18 +296,19 @@ func TestDeadAlertmanagerDoesNotDelayOthers(t *testing.T) {
 	for i := range 3 {
 		a.Update(spec("/p"+strconv.Itoa(i)), errorResult(testMsg))
 	}
-	// Far sooner than the hung one's request timeout.
-	eventually(t, 5*time.Second, func() bool {
-		n := 0
-		for _, b := range live.posts() {
-			n += len(b)
-		}
-		return n == 3
-	}, "the live Alertmanager to get every alert")
-	eventually(t, 5*time.Second, func() bool {
+	// Far sooner than the hung one's request timeout (a minute). The
+	// status is updated after the answer: wait for what is asserted.
+	liveSent := a.metrics.sent.WithLabelValues(live.srv.URL)
+	testenv.Eventually(t, 10*time.Second, 5*time.Millisecond, func() bool {
+		return testutil.ToFloat64(liveSent) == 3 && !a.Status().Alertmanagers[2].LastSuccess.IsZero()
+	}, "the live Alertmanager to take every alert")
+	testenv.Eventually(t, 10*time.Second, 5*time.Millisecond, func() bool {
 		return !a.Status().Alertmanagers[1].LastError.IsZero()
 	}, "the closed port's error in the status")
 	st := a.Status()
+	if n := len(live.alertsFor("/p0")) + len(live.alertsFor("/p1")) + len(live.alertsFor("/p2")); n != 3 {
+		t.Errorf("the live Alertmanager got %d alerts, want 3", n)
+	}
 	if !strings.Contains(st.Alertmanagers[1].LastErrorMessage, "connection refused") {
 		t.Errorf("closed port status %+v", st.Alertmanagers[1])
 	}
@@ -341,7 +340,7 @@ func TestEndsAtAndStartsAt(t *testing.T) {
 	var wants []want
 	check := func(what string) {
 		t.Helper()
-		eventually(t, 10*time.Second, func() bool { return len(am.alertsFor("/a")) == len(wants) }, what)
+		testenv.Eventually(t, 10*time.Second, 5*time.Millisecond, func() bool { return len(am.alertsFor("/a")) == len(wants) }, "%s", what)
 		got := am.alertsFor("/a")
 		for i, w := range wants {
 			if !got[i].StartsAt.Equal(w.startsAt) || !got[i].EndsAt.Equal(w.endsAt) {
@@ -373,7 +372,7 @@ func TestEndsAtAndStartsAt(t *testing.T) {
 	clk.set(t0.Add(17 * time.Minute))
 	a.resendAll()
 	a.Update(spec("/b"), errorResult(testMsg))
-	eventually(t, 10*time.Second, func() bool { return len(am.alertsFor("/b")) == 1 }, "/b")
+	testenv.Eventually(t, 10*time.Second, 5*time.Millisecond, func() bool { return len(am.alertsFor("/b")) == 1 }, "/b")
 	check("resends after 15 minutes")
 }
 
@@ -384,7 +383,7 @@ func TestInvalidLabelsDroppedAndCounted(t *testing.T) {
 	s := config.PathSpec{Path: "/a", Labels: map[string]string{"bad-name": "x", "team": "storage"}}
 	a.Update(s, errorResult(testMsg))
 	a.Update(s, errorResult(testMsg)) // unchanged: not counted again
-	eventually(t, 10*time.Second, func() bool { return len(am.alertsFor("/a")) == 1 }, "/a")
+	testenv.Eventually(t, 10*time.Second, 5*time.Millisecond, func() bool { return len(am.alertsFor("/a")) == 1 }, "/a")
 	got := am.alertsFor("/a")[0].Labels
 	if _, ok := got["bad-name"]; ok || got["team"] != "storage" {
 		t.Fatalf("labels %v, want team and no bad-name", got)
@@ -405,13 +404,13 @@ func TestAlertmanagerRestartTriggersFullResend(t *testing.T) {
 	a, _ := newTestAlerter(t, Options{AlertmanagerURLs: []*url.URL{am.url(t)}, ResendInterval: 50 * time.Millisecond})
 	lead(t, a)
 	a.Update(spec("/a"), errorResult(testMsg))
-	eventually(t, 10*time.Second, func() bool { return len(am.alertsFor("/a")) == 1 }, "/a")
-	eventually(t, 10*time.Second, func() bool { return am.probes() >= 1 }, "a status probe")
+	testenv.Eventually(t, 10*time.Second, 5*time.Millisecond, func() bool { return len(am.alertsFor("/a")) == 1 }, "/a")
+	testenv.Eventually(t, 10*time.Second, 5*time.Millisecond, func() bool { return am.probes() >= 1 }, "a status probe")
 	if n := len(am.alertsFor("/a")); n != 1 {
 		t.Fatalf("/a posted %d times before the restart, want once", n)
 	}
 	am.setUptime("2024-05-31T17:00:00.000Z")
-	eventually(t, 10*time.Second, func() bool { return len(am.alertsFor("/a")) == 2 }, "/a to be resent after the restart")
+	testenv.Eventually(t, 10*time.Second, 5*time.Millisecond, func() bool { return len(am.alertsFor("/a")) == 2 }, "/a to be resent after the restart")
 }
 
 func TestBasicAuthFromURL(t *testing.T) {
@@ -421,7 +420,7 @@ func TestBasicAuthFromURL(t *testing.T) {
 	a, _ := newTestAlerter(t, Options{AlertmanagerURLs: []*url.URL{u}})
 	lead(t, a)
 	a.Update(spec("/a"), errorResult(testMsg))
-	eventually(t, 10*time.Second, func() bool { return len(am.posts()) == 1 }, "a POST")
+	testenv.Eventually(t, 10*time.Second, 5*time.Millisecond, func() bool { return len(am.posts()) == 1 }, "a POST")
 	req, _ := http.NewRequest(http.MethodGet, "/", nil)
 	req.SetBasicAuth("zk", "s3cret")
 	am.mu.Lock()
@@ -452,7 +451,7 @@ func TestRunHoldDownAndResend(t *testing.T) {
 	a.Update(config.PathSpec{Path: "/short", CancelTimeout: hold}, errorResult(testMsg))
 	a.Update(config.PathSpec{Path: "/long", CancelTimeout: 2 * hold}, errorResult(testMsg))
 	a.Update(config.PathSpec{Path: "/short", CancelTimeout: hold}, okResult)
-	eventually(t, 10*time.Second, func() bool { return len(am.alertsFor("/long")) > 0 }, "/long to fire")
+	testenv.Eventually(t, 10*time.Second, 5*time.Millisecond, func() bool { return len(am.alertsFor("/long")) > 0 }, "/long to fire")
 	if n := len(am.alertsFor("/short")); n != 0 {
 		t.Fatalf("/short posted %d times, want never", n)
 	}
@@ -461,15 +460,15 @@ func TestRunHoldDownAndResend(t *testing.T) {
 		t.Fatalf("/long started at %v, before its hold-down ended (%v)", first.StartsAt, end)
 	}
 	// Firing alerts are resent every interval.
-	eventually(t, 10*time.Second, func() bool { return len(am.alertsFor("/long")) >= 3 }, "resends of /long")
+	testenv.Eventually(t, 10*time.Second, 5*time.Millisecond, func() bool { return len(am.alertsFor("/long")) >= 3 }, "resends of /long")
 
 	a.Update(config.PathSpec{Path: "/long", CancelTimeout: 2 * hold}, okResult)
-	eventually(t, 10*time.Second, func() bool {
+	testenv.Eventually(t, 10*time.Second, 5*time.Millisecond, func() bool {
 		got := am.alertsFor("/long")
 		return got[len(got)-1].EndsAt.Before(time.Now())
 	}, "/long to be resolved")
 	// Resolved alerts are resent for a while, then forgotten.
-	eventually(t, 10*time.Second, func() bool {
+	testenv.Eventually(t, 10*time.Second, 5*time.Millisecond, func() bool {
 		a.mu.Lock()
 		defer a.mu.Unlock()
 		return len(a.engine.snapshot()) == 0
@@ -481,8 +480,8 @@ func TestStatusJSONAndMetricsLint(t *testing.T) {
 	a, reg := newTestAlerter(t, Options{AlertmanagerURLs: []*url.URL{am.url(t)}})
 	lead(t, a)
 	a.Update(spec("/a"), errorResult(testMsg))
-	eventually(t, 10*time.Second, func() bool { return len(am.posts()) == 1 }, "a POST")
-	eventually(t, 10*time.Second, func() bool { return !a.Status().Alertmanagers[0].LastSuccess.IsZero() }, "a success")
+	testenv.Eventually(t, 10*time.Second, 5*time.Millisecond, func() bool { return len(am.posts()) == 1 }, "a POST")
+	testenv.Eventually(t, 10*time.Second, 5*time.Millisecond, func() bool { return !a.Status().Alertmanagers[0].LastSuccess.IsZero() }, "a success")
 
 	b, err := json.Marshal(a.Status())
 	if err != nil {

@@ -37,7 +37,7 @@ func BenchmarkUpdateToAlertmanager(b *testing.B) {
 		<-done
 	}()
 
-	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{}}
+	client := &http.Client{Timeout: testenv.Scaled(5 * time.Second), Transport: &http.Transport{}}
 	defer client.CloseIdleConnections()
 	active := func(path string) bool {
 		q := url.Values{"filter": {`path="` + path + `"`}, "active": {"true"}}
@@ -58,9 +58,9 @@ func BenchmarkUpdateToAlertmanager(b *testing.B) {
 		path := "/bench/" + strconv.Itoa(i)
 		start := time.Now()
 		a.Update(spec(path), errorResult(testMsg))
-		for !active(path) {
-			if time.Since(start) > 10*time.Second {
-				b.Fatalf("%s not active after 10s", path)
+		for limit := testenv.Scaled(10 * time.Second); !active(path); {
+			if time.Since(start) > limit {
+				b.Fatalf("%s not active after %v", path, limit)
 			}
 		}
 		latencies = append(latencies, time.Since(start))

@@ -29,7 +29,7 @@ var (
 func amtool(t *testing.T, args ...string) string {
 	t.Helper()
 	bin := testenv.RequireBinary(t, "amtool")
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), testenv.Scaled(30*time.Second))
 	defer cancel()
 	out, err := exec.CommandContext(ctx, bin, args...).CombinedOutput()
 	if err != nil {
@@ -160,7 +160,7 @@ func TestDeployEndToEnd(t *testing.T) {
 			a.Update(s, okResult)
 			a.Update(quiet, okResult)
 		}
-		eventually(t, 20*time.Second, func() bool {
+		testenv.Eventually(t, 20*time.Second, 5*time.Millisecond, func() bool {
 			for _, m := range smtp.Messages() {
 				if got := testenv.DecodeMail(t, m); got.Text == step.wantMail.Text {
 					if !slices.Equal(got.To, step.wantMail.To) || got.Subject != step.wantMail.Subject {
@@ -170,8 +170,8 @@ func TestDeployEndToEnd(t *testing.T) {
 				}
 			}
 			return false
-		}, step.name+" mail")
-		eventually(t, 20*time.Second, func() bool {
+		}, "%s mail", step.name)
+		testenv.Eventually(t, 20*time.Second, 5*time.Millisecond, func() bool {
 			for _, m := range testenv.SlackMessages(t, slack.Requests()) {
 				if m.Text == step.wantSlack {
 					if m.Channel != "#ops" || m.Path != "/slack" {
@@ -181,7 +181,7 @@ func TestDeployEndToEnd(t *testing.T) {
 				}
 			}
 			return false
-		}, step.name+" Slack message")
+		}, "%s Slack message", step.name)
 	}
 
 	// Nothing about the path without an alerter, and no more than one

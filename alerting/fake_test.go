@@ -14,6 +14,7 @@ import (
 
 	"github.com/zk-monitor/zk_monitor/compliance"
 	"github.com/zk-monitor/zk_monitor/config"
+	"github.com/zk-monitor/zk_monitor/internal/testenv"
 )
 
 // postedAlert is one alert as a fake Alertmanager received it.
@@ -171,20 +172,8 @@ func (f *fakeAM) waitEntered(t *testing.T) {
 	t.Helper()
 	select {
 	case <-f.entered:
-	case <-time.After(10 * time.Second):
+	case <-time.After(testenv.Scaled(10 * time.Second)):
 		t.Fatal("no POST arrived")
-	}
-}
-
-// eventually polls cond until it holds, failing the test after timeout.
-func eventually(t *testing.T, timeout time.Duration, cond func() bool, what string) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 
@@ -231,14 +220,14 @@ func lead(t *testing.T, a *Alerter) (stop func()) {
 		defer close(done)
 		a.Lead(ctx)
 	}()
-	eventually(t, 10*time.Second, func() bool { return a.Status().Alerting }, "leadership to start")
+	testenv.Eventually(t, 10*time.Second, 5*time.Millisecond, func() bool { return a.Status().Alerting }, "leadership to start")
 	var once sync.Once
 	stop = func() {
 		once.Do(func() {
 			cancel()
 			select {
 			case <-done:
-			case <-time.After(10 * time.Second):
+			case <-time.After(testenv.Scaled(10 * time.Second)):
 				t.Error("Lead did not return after its context ended")
 			}
 		})

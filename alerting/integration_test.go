@@ -38,17 +38,11 @@ func amURL(t *testing.T, am *testenv.Alertmanager) *url.URL {
 	return u
 }
 
-// activeAlert returns Alertmanager's active alert of path, if any.
+// activeAlert returns Alertmanager's active alert of path, if any. Not
+// getting an answer fails the test: it must not pass for "no alert".
 func activeAlert(t *testing.T, am *testenv.Alertmanager, path string) (testenv.AMAlert, bool) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	alerts, err := am.Alerts(ctx)
-	if err != nil {
-		t.Logf("listing alerts: %v", err)
-		return testenv.AMAlert{}, false
-	}
-	for _, a := range alerts {
+	for _, a := range listAlerts(t, am) {
 		if a.Labels["path"] == path && a.Status.State == "active" {
 			return a, true
 		}
@@ -59,19 +53,24 @@ func activeAlert(t *testing.T, am *testenv.Alertmanager, path string) (testenv.A
 // countAlerts returns how many alerts Alertmanager holds for path.
 func countAlerts(t *testing.T, am *testenv.Alertmanager, path string) int {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	alerts, err := am.Alerts(ctx)
-	if err != nil {
-		t.Fatalf("listing alerts: %v", err)
-	}
 	n := 0
-	for _, a := range alerts {
+	for _, a := range listAlerts(t, am) {
 		if a.Labels["path"] == path {
 			n++
 		}
 	}
 	return n
+}
+
+func listAlerts(t *testing.T, am *testenv.Alertmanager) []testenv.AMAlert {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), testenv.Scaled(10*time.Second))
+	defer cancel()
+	alerts, err := am.Alerts(ctx)
+	if err != nil {
+		t.Fatalf("listing alerts: %v", err)
+	}
+	return alerts
 }
 
 func TestAlertmanagerFiresAndResolves(t *testing.T) {
@@ -112,7 +111,7 @@ receivers:
 	a.Update(s, errorResult(testMsg))
 
 	var got testenv.AMAlert
-	eventually(t, 10*time.Second, func() bool {
+	testenv.Eventually(t, 10*time.Second, 5*time.Millisecond, func() bool {
 		var ok bool
 		got, ok = activeAlert(t, am, s.Path)
 		return ok
@@ -145,10 +144,10 @@ receivers:
 	if got.EndsAt.Before(before.Add(3 * time.Minute)) {
 		t.Errorf("endsAt %v, want about 4 resend intervals ahead", got.EndsAt)
 	}
-	eventually(t, 10*time.Second, func() bool { return webhookStatus(t, hook, s.Path, "firing") }, "the firing notification")
+	testenv.Eventually(t, 10*time.Second, 5*time.Millisecond, func() bool { return webhookStatus(t, hook, s.Path, "firing") }, "the firing notification")
 
 	a.Update(s, okResult)
-	eventually(t, 10*time.Second, func() bool { return webhookStatus(t, hook, s.Path, "resolved") }, "the resolved notification")
+	testenv.Eventually(t, 10*time.Second, 5*time.Millisecond, func() bool { return webhookStatus(t, hook, s.Path, "resolved") }, "the resolved notification")
 	if _, ok := activeAlert(t, am, s.Path); ok {
 		t.Error("alert still active after the resolved notification")
 	}
@@ -191,12 +190,12 @@ func TestAlertmanagerDownWhilePathFails(t *testing.T) {
 	am.Stop()
 	a.Update(spec("/x"), errorResult(testMsg))
 	name := am.URL()
-	eventually(t, 10*time.Second, func() bool {
+	testenv.Eventually(t, 10*time.Second, 5*time.Millisecond, func() bool {
 		return testutil.ToFloat64(a.metrics.failed.WithLabelValues(name)) >= 2
 	}, "failed attempts while Alertmanager is down")
 
 	am.Start()
-	eventually(t, 10*time.Second, func() bool {
+	testenv.Eventually(t, 10*time.Second, 5*time.Millisecond, func() bool {
 		_, ok := activeAlert(t, am, "/x")
 		return ok
 	}, "the alert to arrive once Alertmanager is back")
@@ -213,17 +212,17 @@ func TestAlertmanagerRestartDetected(t *testing.T) {
 	})
 	lead(t, a)
 	a.Update(spec("/x"), errorResult(testMsg))
-	eventually(t, 10*time.Second, func() bool {
+	testenv.Eventually(t, 10*time.Second, 5*time.Millisecond, func() bool {
 		_, ok := activeAlert(t, am, "/x")
 		return ok
 	}, "the alert")
 
 	// Wait until the alerter knows when this Alertmanager started.
-	eventually(t, 10*time.Second, func() bool { return a.ams[0].knownUptime() != "" }, "the uptime to be known")
+	testenv.Eventually(t, 10*time.Second, 5*time.Millisecond, func() bool { return a.ams[0].knownUptime() != "" }, "the uptime to be known")
 	// Alertmanager keeps no alerts across a restart.
 	am.Stop()
 	am.Start()
-	eventually(t, 15*time.Second, func() bool {
+	testenv.Eventually(t, 15*time.Second, 5*time.Millisecond, func() bool {
 		_, ok := activeAlert(t, am, "/x")
 		return ok
 	}, "the alert to be resent after the restart")
@@ -239,12 +238,12 @@ func TestAlertmanagerOneOfTwoDead(t *testing.T) {
 	run(t, a)
 	lead(t, a)
 	a.Update(spec("/x"), errorResult(testMsg))
-	eventually(t, 5*time.Second, func() bool {
+	testenv.Eventually(t, 5*time.Second, 5*time.Millisecond, func() bool {
 		_, ok := activeAlert(t, am, "/x")
 		return ok
 	}, "the live Alertmanager to get the alert")
-	eventually(t, 5*time.Second, func() bool { return !a.Status().Alertmanagers[0].LastError.IsZero() }, "the dead one's error")
-	eventually(t, 5*time.Second, func() bool { return !a.Status().Alertmanagers[1].LastSuccess.IsZero() }, "the live one's success")
+	testenv.Eventually(t, 5*time.Second, 5*time.Millisecond, func() bool { return !a.Status().Alertmanagers[0].LastError.IsZero() }, "the dead one's error")
+	testenv.Eventually(t, 5*time.Second, 5*time.Millisecond, func() bool { return !a.Status().Alertmanagers[1].LastSuccess.IsZero() }, "the live one's success")
 	if s := a.Status().Alertmanagers[1]; !s.LastError.IsZero() {
 		t.Errorf("live Alertmanager status %+v", s)
 	}
@@ -271,7 +270,7 @@ func TestAlertmanagerLeaderChange(t *testing.T) {
 	stop1 := lead(t, agents[0])
 	update(errorResult(testMsg))
 	var first testenv.AMAlert
-	eventually(t, 10*time.Second, func() bool {
+	testenv.Eventually(t, 10*time.Second, 5*time.Millisecond, func() bool {
 		var ok bool
 		first, ok = activeAlert(t, am, "/x")
 		return ok
@@ -279,7 +278,7 @@ func TestAlertmanagerLeaderChange(t *testing.T) {
 
 	stop1()
 	lead(t, agents[1])
-	eventually(t, 10*time.Second, func() bool {
+	testenv.Eventually(t, 10*time.Second, 5*time.Millisecond, func() bool {
 		a, ok := activeAlert(t, am, "/x")
 		return ok && a.Annotations["agent"] == "agent-2"
 	}, "the second leader's resend")
@@ -295,7 +294,7 @@ func TestAlertmanagerLeaderChange(t *testing.T) {
 	}
 
 	update(okResult)
-	eventually(t, 10*time.Second, func() bool {
+	testenv.Eventually(t, 10*time.Second, 5*time.Millisecond, func() bool {
 		_, ok := activeAlert(t, am, "/x")
 		return !ok
 	}, "the new leader to resolve the alert")
@@ -323,12 +322,12 @@ func TestFollowerNeverPosts(t *testing.T) {
 		a.Update(spec("/x"), errorResult(testMsg))
 	}
 	// Several resend cycles pass on both.
-	eventually(t, 10*time.Second, func() bool { return len(leaderSink.Requests()) >= 5 }, "the leader's resends")
+	testenv.Eventually(t, 10*time.Second, 5*time.Millisecond, func() bool { return len(leaderSink.Requests()) >= 5 }, "the leader's resends")
 	for _, a := range []*Alerter{follower, leader} {
 		a.Update(spec("/x"), okResult)
 	}
 	n := len(leaderSink.Requests())
-	eventually(t, 10*time.Second, func() bool { return len(leaderSink.Requests()) >= n+3 }, "the leader's resolved resends")
+	testenv.Eventually(t, 10*time.Second, 5*time.Millisecond, func() bool { return len(leaderSink.Requests()) >= n+3 }, "the leader's resolved resends")
 	if reqs := followerSink.Requests(); len(reqs) != 0 {
 		t.Fatalf("the follower sent %d requests, first %s %s", len(reqs), reqs[0].Method, reqs[0].Path)
 	}
@@ -351,7 +350,7 @@ func TestAlertmanagerCancelTimeout(t *testing.T) {
 	a.Update(short, errorResult(testMsg))
 	a.Update(long, errorResult(testMsg))
 	a.Update(short, okResult) // a short excursion
-	eventually(t, 10*time.Second, func() bool {
+	testenv.Eventually(t, 10*time.Second, 5*time.Millisecond, func() bool {
 		_, ok := activeAlert(t, am, "/long")
 		return ok
 	}, "the long excursion to fire")
@@ -368,7 +367,7 @@ func TestAlertmanagerCancelTimeout(t *testing.T) {
 // status.
 func amReceived(t *testing.T, am *testenv.Alertmanager, status string) float64 {
 	t.Helper()
-	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	client := &http.Client{Timeout: testenv.Scaled(5 * time.Second), Transport: &http.Transport{DisableKeepAlives: true}}
 	resp, err := client.Get(am.URL() + "/metrics")
 	if err != nil {
 		t.Fatal(err)
