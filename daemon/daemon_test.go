@@ -31,7 +31,7 @@ func TestSeedReadmeStatus(t *testing.T) {
 		"/services/foo/min_1": "Found children (0) less than minimum (1)",
 		"/services/foo/min_3": "Found children (2) less than minimum (3)",
 	}
-	eventually(t, func() bool { return reflect.DeepEqual(a.compliance(), want) }, "compliance = %v, want %v", a.compliance(), want)
+	testenv.Eventually(t, waitFor, pollEvery, func() bool { return reflect.DeepEqual(a.compliance(), want) }, "compliance = %v, want %v", a.compliance(), want)
 
 	doc := a.status()
 	if got := doc["zookeeper"].(map[string]any)["connected"]; got != true {
@@ -62,13 +62,13 @@ func TestSeedReadmeStatus(t *testing.T) {
 	}
 
 	ensure(t, c, "/services/foo/min_1/host1")
-	eventually(t, func() bool { return a.compliance()["/services/foo/min_1"] == true }, "min_1 did not become compliant")
+	testenv.Eventually(t, waitFor, pollEvery, func() bool { return a.compliance()["/services/foo/min_1"] == true }, "min_1 did not become compliant")
 }
 
 func TestHTTPEndpoints(t *testing.T) {
 	zkServer := testenv.StartZooKeeper(t)
 	a := startAgent(t, baseOptions(zkServer.Addr(), ""))
-	eventually(t, func() bool { code, _ := a.get("/-/ready"); return code == http.StatusOK }, "never ready")
+	testenv.Eventually(t, waitFor, pollEvery, func() bool { code, _ := a.get("/-/ready"); return code == http.StatusOK }, "never ready")
 
 	cases := []struct {
 		method, path, accept string
@@ -118,7 +118,7 @@ func TestMetricsLint(t *testing.T) {
 	opts := baseOptions(zkServer.Addr(), cfg)
 	opts.AlertmanagerURLs = []*url.URL{mustURL(t, am.URL())}
 	a := startAgent(t, opts)
-	eventually(t, func() bool {
+	testenv.Eventually(t, waitFor, pollEvery, func() bool {
 		_, body := a.get("/metrics")
 		return strings.Contains(body, "zk_monitor_alertmanager_alerts_sent_total{") && strings.Contains(body, "zk_monitor_cluster_leader 1")
 	}, "alert delivery metrics never appeared")

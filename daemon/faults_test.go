@@ -1,14 +1,12 @@
 package daemon_test
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,7 +25,7 @@ import (
 
 // faultHTTP never keeps connections, so no idle-connection goroutine of
 // the test's own blurs a goroutine count.
-var faultHTTP = &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+var faultHTTP = &http.Client{Timeout: testenv.Scaled(10 * time.Second), Transport: &http.Transport{DisableKeepAlives: true}}
 
 func faultGet(t *testing.T, base, path string) (int, string) {
 	t.Helper()
@@ -47,15 +45,7 @@ func faultMetric(t *testing.T, base, series string) (float64, bool) {
 	if code != http.StatusOK {
 		return 0, false
 	}
-	sc := bufio.NewScanner(strings.NewReader(body))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), series+" "); ok {
-			v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
-			return v, err == nil
-		}
-	}
-	return 0, false
+	return testenv.SampleValue(body, series)
 }
 
 // heapInUse returns the live heap after two collections.
@@ -68,9 +58,10 @@ func heapInUse() uint64 {
 }
 
 // settledGoroutines waits until the goroutine count is at most limit and
-// returns it (or the last count seen when the deadline passes).
+// returns it (or the last count seen when timeout, stretched by the scale
+// knob, passes).
 func settledGoroutines(limit int, timeout time.Duration) int {
-	deadline := time.Now().Add(timeout)
+	deadline := time.Now().Add(testenv.Scaled(timeout))
 	for {
 		http.DefaultClient.CloseIdleConnections()
 		n := runtime.NumGoroutine()
@@ -81,41 +72,14 @@ func settledGoroutines(limit int, timeout time.Duration) int {
 	}
 }
 
-type quietZKLogger struct{}
-
-func (quietZKLogger) Printf(string, ...any) {}
-
 // rawZK opens n plain go-zookeeper connections, the way other clients of
 // the ensemble would write to it, closed at the end of the test.
 func rawZK(t *testing.T, addr string, n int) []*zk.Conn {
 	t.Helper()
 	var conns []*zk.Conn
 	for range n {
-		c, events, err := zk.Connect([]string{addr}, 10*time.Second, zk.WithLogger(quietZKLogger{}))
-		if err != nil {
-			t.Fatal(err)
-		}
-		up := make(chan struct{})
-		go func() {
-			once := sync.Once{}
-			for ev := range events {
-				if ev.State == zk.StateHasSession {
-					once.Do(func() { close(up) })
-				}
-			}
-		}()
-		select {
-		case <-up:
-		case <-time.After(waitFor):
-			t.Fatal("raw ZooKeeper client did not connect")
-		}
-		conns = append(conns, c)
+		conns = append(conns, testenv.RawZK(t, addr, 10*time.Second))
 	}
-	t.Cleanup(func() {
-		for _, c := range conns {
-			c.Close()
-		}
-	})
 	return conns
 }
 
@@ -168,7 +132,7 @@ func TestFaultChildBurst(t *testing.T) {
 		t.Helper()
 		var got float64
 		var st any
-		eventually(t, func() bool {
+		testenv.Eventually(t, waitFor, pollEvery, func() bool {
 			got, _ = faultMetric(t, a.URL, series)
 			code, body := faultGet(t, a.URL, "/status")
 			st = nil
@@ -180,6 +144,15 @@ func TestFaultChildBurst(t *testing.T) {
 	}
 	waitState(0, "Found children (0) less than minimum (10000)")
 	conns := rawZK(t, zkServer.Addr(), 4)
+	const eventsSeries = `zk_monitor_zookeeper_watch_events_total{type="children_changed"}`
+	// watchEvents returns the agent's count of child watch events; before
+	// the first one the series may not exist yet.
+	watchEvents := func() float64 {
+		t.Helper()
+		v, _ := faultMetric(t, a.URL, eventsSeries)
+		return v
+	}
+	eventsBefore := watchEvents()
 
 	heapBefore := heapInUse()
 	goroutinesBefore := settledGoroutines(0, 0)
@@ -194,6 +167,7 @@ func TestFaultChildBurst(t *testing.T) {
 	t.Logf("created 10000 children in %s", time.Since(start).Round(time.Millisecond))
 	waitState(10000, true)
 	t.Logf("the agent reported 10000 children %s after the burst began", time.Since(start).Round(time.Millisecond))
+	eventsCreated := watchEvents()
 
 	start = time.Now()
 	err = parallelZK(conns, 5000, 64, func(c *zk.Conn, i int) error {
@@ -204,8 +178,16 @@ func TestFaultChildBurst(t *testing.T) {
 	}
 	t.Logf("deleted 5000 children in %s", time.Since(start).Round(time.Millisecond))
 	waitState(5000, "Found children (5000) less than minimum (10000)")
-	if events, ok := faultMetric(t, a.URL, `zk_monitor_zookeeper_watch_events_total{type="children_changed"}`); ok {
-		t.Logf("15000 changes reached the agent as %v watch events", events)
+	// The agent learnt of each burst through its watch (not by polling),
+	// and from at most one event per change.
+	eventsDeleted := watchEvents()
+	t.Logf("15000 changes reached the agent as %v watch events (%v while creating, %v while deleting)",
+		eventsDeleted-eventsBefore, eventsCreated-eventsBefore, eventsDeleted-eventsCreated)
+	if eventsCreated-eventsBefore < 1 || eventsDeleted-eventsCreated < 1 {
+		t.Errorf("%s went %v -> %v -> %v: a burst reached the agent without a watch event", eventsSeries, eventsBefore, eventsCreated, eventsDeleted)
+	}
+	if eventsDeleted-eventsBefore > 15000 {
+		t.Errorf("%v watch events for 15000 changes", eventsDeleted-eventsBefore)
 	}
 
 	goroutinesAfter := settledGoroutines(goroutinesBefore+5, 10*time.Second)
@@ -258,7 +240,7 @@ func TestFaultStartStopLeak(t *testing.T) {
 	for cycle := 1; cycle <= 3; cycle++ {
 		posted := len(rec.Requests())
 		a := startAgent(t, opts)
-		eventually(t, func() bool {
+		testenv.Eventually(t, waitFor, pollEvery, func() bool {
 			code, body := faultGet(t, a.URL, "/status")
 			return code == http.StatusOK &&
 				statusCompliance(body, "/leak/ok") == true &&
@@ -266,7 +248,7 @@ func TestFaultStartStopLeak(t *testing.T) {
 				statusCompliance(body, "/leak/g/a") == true &&
 				strings.Contains(body, `"alerting": true`)
 		}, "cycle %d: agent did not lead with the expected compliance", cycle)
-		eventually(t, func() bool {
+		testenv.Eventually(t, waitFor, pollEvery, func() bool {
 			for _, r := range rec.Requests()[posted:] {
 				if r.Method == http.MethodPost && strings.Contains(string(r.Body), "/leak/bad") {
 					return true
@@ -295,7 +277,7 @@ func TestFaultStartStopLeak(t *testing.T) {
 		}
 
 		var leaked error
-		deadline := time.Now().Add(15 * time.Second)
+		deadline := time.Now().Add(testenv.Scaled(waitFor))
 		for {
 			http.DefaultClient.CloseIdleConnections()
 			if leaked = goleak.Find(baseline); leaked == nil || time.Now().After(deadline) {

@@ -17,7 +17,13 @@ import (
 	"github.com/zk-monitor/zk_monitor/zkclient"
 )
 
-const waitFor = 15 * time.Second
+// waitFor bounds the tests' waits (testenv.Eventually stretches it by the
+// scale knob; other waits wrap it in testenv.Scaled); pollEvery is how often
+// they look.
+const (
+	waitFor   = 15 * time.Second
+	pollEvery = 20 * time.Millisecond
+)
 
 // agent is a daemon running in-process.
 type agent struct {
@@ -32,11 +38,13 @@ type agent struct {
 }
 
 // baseOptions are fast-test defaults; callers set ZooKeeper and ConfigFile.
+// No test here is about sessions: the session is long enough that an agent
+// starved on a loaded machine keeps it (a graceful stop ends it at once).
 func baseOptions(zkAddr, configFile string) daemon.Options {
 	return daemon.Options{
 		ConfigFile:          configFile,
 		ZooKeeper:           zkAddr,
-		SessionTimeout:      2 * time.Second,
+		SessionTimeout:      10 * time.Second,
 		ClusterPrefix:       "/zk_monitor",
 		ClusterName:         "test",
 		AgentName:           "agent-" + strings.ReplaceAll(time.Now().Format("150405.000000000"), ".", ""),
@@ -62,7 +70,7 @@ func startAgent(t *testing.T, opts daemon.Options) *agent {
 			a.URLs = append(a.URLs, "http://"+s)
 		case err := <-a.done:
 			t.Fatalf("daemon exited: %v\n%s", err, a.Logs.String())
-		case <-time.After(waitFor):
+		case <-time.After(testenv.Scaled(waitFor)):
 			t.Fatal("daemon did not start listening")
 		}
 	}
@@ -85,7 +93,7 @@ func (a *agent) Stop() error {
 			close(a.done)
 		}
 		return err
-	case <-time.After(waitFor):
+	case <-time.After(testenv.Scaled(waitFor)):
 		a.t.Error("daemon did not stop")
 		return nil
 	}
@@ -132,11 +140,6 @@ func ensure(t *testing.T, c *zkclient.Client, paths ...string) {
 			t.Fatalf("create %s: %v", p, err)
 		}
 	}
-}
-
-func eventually(t *testing.T, cond func() bool, format string, args ...any) {
-	t.Helper()
-	testenv.Eventually(t, waitFor, 20*time.Millisecond, cond, format, args...)
 }
 
 func mustURL(t *testing.T, raw string) *url.URL {

@@ -36,7 +36,7 @@ func TestReadyOnlyAfterFirstRead(t *testing.T) {
 	}
 
 	proxy.Restore()
-	eventually(t, func() bool { code, _ := a.get("/-/ready"); return code == http.StatusOK }, "never became ready")
+	testenv.Eventually(t, waitFor, pollEvery, func() bool { code, _ := a.get("/-/ready"); return code == http.StatusOK }, "never became ready")
 	if got := a.compliance()["/ready"]; got != "Found children (0) less than minimum (1)" {
 		t.Fatalf("compliance after the first read = %v", got)
 	}

@@ -83,7 +83,7 @@ func TestReload(t *testing.T) {
 				p + "/gone":        true,
 				p + "/glob/x/inst": true,
 			}
-			eventually(t, func() bool { return reflect.DeepEqual(a.compliance(), want) }, "compliance = %v, want %v", a.compliance(), want)
+			testenv.Eventually(t, waitFor, pollEvery, func() bool { return reflect.DeepEqual(a.compliance(), want) }, "compliance = %v, want %v", a.compliance(), want)
 			fired := waitAlert(t, am, opts.ClusterName, p+"/fire")
 			keepChanged := a.sample(`zk_monitor_znode_last_change_timestamp_seconds{path="` + p + `/keep"}`)
 			globChanged := a.sample(`zk_monitor_znode_last_change_timestamp_seconds{path="` + p + `/glob/x/inst"}`)
@@ -104,14 +104,14 @@ func TestReload(t *testing.T) {
 				if tr.lifecycle && (code != http.StatusOK || !strings.Contains(body, "Config reloaded")) {
 					t.Fatalf("POST /-/reload: %d %q, want 200 Config reloaded", code, body)
 				}
-				eventually(t, func() bool { return strings.Count(a.Logs.String(), msgReloaded) > before }, "reload was not logged")
-				if got := a.sample("zk_monitor_config_last_reload_successful"); got != 1 {
-					t.Fatalf("zk_monitor_config_last_reload_successful = %v after a good reload, want 1", got)
-				}
-				ts := a.sample("zk_monitor_config_last_reload_success_timestamp_seconds")
-				if ts <= lastSuccess {
-					t.Fatalf("success timestamp did not move on a good reload: %v -> %v", lastSuccess, ts)
-				}
+				// The gauges are set after the line is logged: wait for
+				// all three.
+				var ok, ts float64
+				testenv.Eventually(t, waitFor, pollEvery, func() bool {
+					ok = a.sample("zk_monitor_config_last_reload_successful")
+					ts = a.sample("zk_monitor_config_last_reload_success_timestamp_seconds")
+					return strings.Count(a.Logs.String(), msgReloaded) > before && ok == 1 && ts > lastSuccess
+				}, "a good reload: logged, zk_monitor_config_last_reload_successful 1 and the success timestamp moved on from %v", lastSuccess)
 				lastSuccess = ts
 			}
 			// sameFiringAlert checks that the alert that fired before the
@@ -143,7 +143,7 @@ func TestReload(t *testing.T) {
 				p + "/glob/x/inst": true,
 				p + "/glob2/m1":    true,
 			}
-			eventually(t, func() bool { return reflect.DeepEqual(a.compliance(), want) }, "compliance = %v, want %v", a.compliance(), want)
+			testenv.Eventually(t, waitFor, pollEvery, func() bool { return reflect.DeepEqual(a.compliance(), want) }, "compliance = %v, want %v", a.compliance(), want)
 			_, metrics := a.get("/metrics")
 			if strings.Contains(metrics, `path="`+p+`/gone"`) {
 				t.Errorf("removed path %s/gone is still exported", p)
@@ -162,7 +162,7 @@ func TestReload(t *testing.T) {
 			waitAlert(t, am, opts.ClusterName, p+"/change")
 			waitAlert(t, am, opts.ClusterName, p+"/new")
 			ensure(t, c, p+"/new/a", p+"/new/b")
-			eventually(t, func() bool { return a.compliance()[p+"/new"] == true }, "added path %s/new is not watched", p)
+			testenv.Eventually(t, waitFor, pollEvery, func() bool { return a.compliance()[p+"/new"] == true }, "added path %s/new is not watched", p)
 
 			// Bad files are refused with their reason; nothing changes.
 			want[p+"/new"] = true
@@ -184,7 +184,7 @@ func TestReload(t *testing.T) {
 					}
 					before := strings.Count(a.Logs.String(), msgReloadFailed)
 					code, body := tr.reload(t, a)
-					eventually(t, func() bool { return strings.Count(a.Logs.String(), msgReloadFailed) > before }, "failed reload was not logged")
+					testenv.Eventually(t, waitFor, pollEvery, func() bool { return strings.Count(a.Logs.String(), msgReloadFailed) > before }, "failed reload was not logged")
 					logs := a.Logs.String()
 					failure := logs[strings.LastIndex(logs, msgReloadFailed):]
 					failure = failure[:strings.IndexByte(failure, '\n')]
@@ -215,7 +215,7 @@ func TestReload(t *testing.T) {
 
 			// A good file again: the gauge goes back to 1, the timestamp moves.
 			reloadOK(good)
-			eventually(t, func() bool { return reflect.DeepEqual(a.compliance(), want) }, "compliance = %v, want %v", a.compliance(), want)
+			testenv.Eventually(t, waitFor, pollEvery, func() bool { return reflect.DeepEqual(a.compliance(), want) }, "compliance = %v, want %v", a.compliance(), want)
 			sameFiringAlert()
 			if !strings.Contains(a.Logs.String(), "err=") {
 				t.Error("no err key in the failure logs")
@@ -229,8 +229,8 @@ func TestReload(t *testing.T) {
 func waitAlert(t *testing.T, am *testenv.Alertmanager, cluster, path string) testenv.AMAlert {
 	t.Helper()
 	var found testenv.AMAlert
-	eventually(t, func() bool {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	testenv.Eventually(t, waitFor, pollEvery, func() bool {
+		ctx, cancel := context.WithTimeout(context.Background(), testenv.Scaled(5*time.Second))
 		defer cancel()
 		alerts, err := am.Alerts(ctx)
 		if err != nil {
@@ -268,19 +268,9 @@ func (a *agent) post(path string) (int, string) {
 func (a *agent) sample(series string) float64 {
 	a.t.Helper()
 	_, body := a.get("/metrics")
-	v, ok := sampleValue(body, series)
+	v, ok := testenv.SampleValue(body, series)
 	if !ok {
 		a.t.Fatalf("series %s not in /metrics", series)
 	}
 	return v
-}
-
-func sampleValue(exposition, series string) (float64, bool) {
-	for _, line := range strings.Split(exposition, "\n") {
-		if rest, ok := strings.CutPrefix(line, series+" "); ok {
-			v, err := strconv.ParseFloat(strings.Fields(rest)[0], 64)
-			return v, err == nil
-		}
-	}
-	return 0, false
 }

@@ -8,7 +8,6 @@ import (
 	"os"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/go-zookeeper/zk"
 
@@ -35,16 +34,7 @@ func TestSecretsNeverShown(t *testing.T) {
 
 	zkServer := testenv.StartZooKeeper(t)
 	am := testenv.StartAlertmanager(t, "route: {receiver: 'null'}\nreceivers: [{name: 'null'}]\n")
-	owner, err := zkclient.New(zkclient.Options{ConnectString: zkServer.Addr(), SessionTimeout: 5 * time.Second, Username: user, Password: password})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(owner.Close)
-	ctx, cancel := context.WithTimeout(context.Background(), waitFor)
-	defer cancel()
-	if err := owner.WaitConnected(ctx); err != nil {
-		t.Fatal(err)
-	}
+	owner := testenv.ZKClient(t, zkclient.Options{ConnectString: zkServer.Addr(), Username: user, Password: password})
 	acl := zk.DigestACL(zk.PermAll, user, password)
 	for _, p := range []string{"/vault", "/vault/a", "/vault/empty"} {
 		if _, err := owner.Create(p, nil, 0, acl); err != nil {
@@ -73,7 +63,7 @@ func TestSecretsNeverShown(t *testing.T) {
 
 	// The credentials work: the protected paths are read, and the failing
 	// one alerts with its Slack channel and HipChat room as labels.
-	eventually(t, func() bool {
+	testenv.Eventually(t, waitFor, pollEvery, func() bool {
 		c := a.compliance()
 		return c["/vault"] == true && c["/vault/empty"] == "Found children (0) less than minimum (1)"
 	}, "protected paths not read with the credentials: %v", a.compliance())
@@ -100,7 +90,7 @@ func TestSecretsNeverShown(t *testing.T) {
 	}
 	answers = append(answers, body)
 	a.reload <- struct{}{}
-	eventually(t, func() bool {
+	testenv.Eventually(t, waitFor, pollEvery, func() bool {
 		return strings.Count(a.Logs.String(), msgReloadFailed) >= 2
 	}, "the SIGHUP reload of the bad file was not logged")
 

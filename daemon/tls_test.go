@@ -96,7 +96,7 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 
 	pool := x509.NewCertPool()
 	pool.AddCert(cert)
-	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
+	client := &http.Client{Timeout: testenv.Scaled(10 * time.Second), Transport: &http.Transport{
 		TLSClientConfig:   &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
 		DisableKeepAlives: true,
 	}}
@@ -123,7 +123,7 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 
 	for _, base := range a.URLs {
 		httpsURL := "https://" + strings.TrimPrefix(base, "http://")
-		eventually(t, func() bool {
+		testenv.Eventually(t, waitFor, pollEvery, func() bool {
 			code, _, _ := do("GET", httpsURL+"/-/ready", user, password)
 			return code == http.StatusOK
 		}, "%s never ready", httpsURL)
@@ -160,7 +160,7 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 
 		// Plain HTTP gets no page; a client that does not trust the
 		// certificate cannot connect.
-		resp, err := (&http.Client{Timeout: 5 * time.Second}).Get(base + "/metrics")
+		resp, err := (&http.Client{Timeout: testenv.Scaled(10 * time.Second)}).Get(base + "/metrics")
 		if err == nil {
 			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
@@ -168,7 +168,7 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 				t.Errorf("plain HTTP: %d %.200q, want 400 and no metrics", resp.StatusCode, body)
 			}
 		}
-		untrusting := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{MinVersion: tls.VersionTLS12}}}
+		untrusting := &http.Client{Timeout: testenv.Scaled(10 * time.Second), Transport: &http.Transport{TLSClientConfig: &tls.Config{MinVersion: tls.VersionTLS12}}}
 		if resp, err := untrusting.Get(httpsURL + "/metrics"); err == nil {
 			resp.Body.Close()
 			t.Errorf("a client without the certificate in its roots connected: %d", resp.StatusCode)
@@ -177,7 +177,7 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 		}
 	}
 	// The server's own complaints go to the agent's logger, not to stderr.
-	eventually(t, func() bool {
+	testenv.Eventually(t, waitFor, pollEvery, func() bool {
 		return strings.Contains(a.Logs.String(), "TLS handshake error")
 	}, "TLS handshake errors were not logged through the agent's logger")
 }
@@ -198,7 +198,7 @@ func TestWebConfigInvalid(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			opts := baseOptions(zkServer.Addr(), "")
 			opts.WebConfigFile = testenv.WriteFile(t, "web.yml", tc.content)
-			ctx, cancel := context.WithTimeout(context.Background(), waitFor)
+			ctx, cancel := context.WithTimeout(context.Background(), testenv.Scaled(waitFor))
 			defer cancel()
 			err := daemon.Run(ctx, opts, log.NewNopLogger(), nil)
 			if ctx.Err() != nil {

@@ -4,15 +4,17 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/zk-monitor/zk_monitor/internal/testenv"
 )
 
 func TestDefaultExternalURL(t *testing.T) {
-	host, _ := os.Hostname()
-	dir := t.TempDir()
-	tlsConfig := filepath.Join(dir, "tls.yml")
-	os.WriteFile(tlsConfig, []byte("tls_server_config:\n  cert_file: a.crt\n  key_file: a.key\n"), 0o600)
-	authOnly := filepath.Join(dir, "auth.yml")
-	os.WriteFile(authOnly, []byte("basic_auth_users:\n  u: $2y$10$x\n"), 0o600)
+	host, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tlsConfig := testenv.WriteFile(t, "tls.yml", "tls_server_config:\n  cert_file: a.crt\n  key_file: a.key\n")
+	authOnly := testenv.WriteFile(t, "auth.yml", "basic_auth_users:\n  u: $2y$10$x\n")
 	cases := []struct {
 		addrs  []string
 		config string

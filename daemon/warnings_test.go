@@ -18,7 +18,7 @@ func TestWarningsOnce(t *testing.T) {
 `)
 	a := startAgent(t, baseOptions(zkServer.Addr(), cfg))
 	a.reload <- struct{}{}
-	eventually(t, func() bool { return strings.Contains(a.Logs.String(), "configuration reloaded") }, "no reload")
+	testenv.Eventually(t, waitFor, pollEvery, func() bool { return strings.Contains(a.Logs.String(), "configuration reloaded") }, "no reload")
 	logs := a.Logs.String()
 	if n := strings.Count(logs, "HipChat"); n != 1 {
 		t.Errorf("HipChat warning logged %d times, want once:\n%s", n, logs)

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/go-zookeeper/zk"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/zk-monitor/zk_monitor/zkclient"
 )
@@ -79,24 +78,6 @@ func RawZK(tb testing.TB, addr string, sessionTimeout time.Duration) *zk.Conn {
 			tb.Fatalf("no ZooKeeper session with %s", addr)
 		}
 	}
-}
-
-// CounterSum adds up every series of the counter family name in g.
-func CounterSum(tb testing.TB, g prometheus.Gatherer, name string) float64 {
-	tb.Helper()
-	families, err := g.Gather()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	total := 0.0
-	for _, f := range families {
-		if f.GetName() == name {
-			for _, m := range f.GetMetric() {
-				total += m.GetCounter().GetValue()
-			}
-		}
-	}
-	return total
 }
 
 // SyncBuffer is a goroutine-safe log sink for in-process daemons.

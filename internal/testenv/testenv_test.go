@@ -763,3 +763,29 @@ func TestProcess(t *testing.T) {
 	}
 	p.Signal(syscall.SIGKILL) // an exited process is not signalled
 }
+
+func TestSampleValue(t *testing.T) {
+	const page = `# HELP a_total A.
+# TYPE a_total counter
+a_total 3
+b{path="/x",state="ok"} 1.5 1700000000000
+b{path="/y",state="ok"} NaN
+c
+`
+	for _, tt := range []struct {
+		series string
+		want   float64
+		ok     bool
+	}{
+		{`a_total`, 3, true},
+		{`b{path="/x",state="ok"}`, 1.5, true},
+		{`b{path="/x"}`, 0, false},
+		{`a`, 0, false},
+		{`c`, 0, false},
+		{`missing`, 0, false},
+	} {
+		if got, ok := SampleValue(page, tt.series); got != tt.want || ok != tt.ok {
+			t.Errorf("SampleValue(%s) = %v, %v; want %v, %v", tt.series, got, ok, tt.want, tt.ok)
+		}
+	}
+}
