@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"sort"
 	"syscall"
 	"testing"
 	"time"
@@ -10,14 +9,23 @@ import (
 	"github.com/zk-monitor/zk_monitor/internal/testenv"
 )
 
+// sessionTimeout is the agents' ZooKeeper session: short, so that the
+// failover tests are quick.
 const sessionTimeout = 2 * time.Second
 
 func startCluster(t *testing.T, zkAddr string, n int, extra ...string) []*process {
 	t.Helper()
+	return startClusterSession(t, zkAddr, n, sessionTimeout, extra...)
+}
+
+// startClusterSession starts n agents of cluster e2e with the given
+// session timeout.
+func startClusterSession(t *testing.T, zkAddr string, n int, session time.Duration, extra ...string) []*process {
+	t.Helper()
 	cfg := testenv.WriteFile(t, "paths.yaml", "/services/foo/min_1: {children: 1}\n")
 	var agents []*process
 	for i := 1; i <= n; i++ {
-		args := append([]string{"-z", zkAddr, "-f", cfg, "-c", "e2e", "--zookeeper.session-timeout", sessionTimeout.String()}, extra...)
+		args := append([]string{"-z", zkAddr, "-f", cfg, "-c", "e2e", "--zookeeper.session-timeout", session.String()}, extra...)
 		agents = append(agents, startAgent(t, fmt.Sprintf("agent%d", i), args...))
 	}
 	return agents
@@ -55,8 +63,10 @@ func TestKillLeaderFailover(t *testing.T) {
 	}, "no new leader after killing %s", leader)
 	took := time.Since(killed)
 	t.Logf("failover after kill -9 of %s: %s took over in %s (session timeout %s)", leader, next, took, sessionTimeout)
-	if took > sessionTimeout+time.Second {
-		t.Errorf("failover took %s, want within session timeout + 1s (%s)", took, sessionTimeout+time.Second)
+	// The session timeout is the system's; the second on top is the
+	// test's allowance for noticing, and stretches with the scale knob.
+	if limit := sessionTimeout + testenv.Scaled(time.Second); took > limit {
+		t.Errorf("failover took %s, want within the session timeout + 1s (%s)", took, limit)
 	}
 	time.Sleep(500 * time.Millisecond)
 	watch.Check(t)
@@ -67,10 +77,13 @@ func TestKillLeaderFailover(t *testing.T) {
 }
 
 // TestGracefulStopHandover: SIGTERM deletes the leader's nodes, so a
-// follower takes over at once rather than after the session timeout.
+// follower takes over at once rather than after the session timeout. The
+// session is long, so that a handover in time can only come from the
+// deleted nodes, however slow the machine.
 func TestGracefulStopHandover(t *testing.T) {
+	const session = 30 * time.Second
 	zk := testenv.StartZooKeeper(t)
-	agents := startCluster(t, zk.Addr(), 3)
+	agents := startClusterSession(t, zk.Addr(), 3, session)
 	leader := waitOneLeader(t, agents, 15*time.Second)
 	watch := watchSplitBrain(agents)
 	stopped := time.Now()
@@ -86,15 +99,13 @@ func TestGracefulStopHandover(t *testing.T) {
 	}, "no new leader after stopping %s", leader)
 	took := time.Since(stopped)
 	t.Logf("graceful handover from %s to %s in %s", leader, next, took)
-	if took >= sessionTimeout {
+	if took >= session {
 		t.Errorf("graceful handover took %s: the old leader's nodes were not deleted on shutdown", took)
 	}
 	time.Sleep(500 * time.Millisecond)
 	watch.Check(t)
-	select {
-	case <-byName(agents, leader).done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("stopped leader did not exit")
+	if err := byName(agents, leader).Wait(10 * time.Second); err != nil {
+		t.Fatalf("stopped leader: %v", err)
 	}
 }
 
@@ -128,14 +139,17 @@ func TestPausedLeaderIsFenced(t *testing.T) {
 	}, "resumed old leader did not settle as a follower of %s", next)
 	time.Sleep(time.Second)
 	watch.Check(t)
-	if l := leaders(agents); len(l) != 1 || l[0] != next {
-		t.Fatalf("leaders after resume: %v, want [%s]", l, next)
+	for _, a := range agents {
+		st, err := a.Status()
+		if err != nil {
+			t.Fatalf("%s after resume: %v", a.Name, err)
+		}
+		if lead := st.Monitor.Alerter.Alerting; lead != (a.Name == next) {
+			t.Errorf("%s alerting=%v after resume, want only %s to alert", a.Name, lead, next)
+		}
 	}
-	var names []string
-	st, _ := byName(agents, next).Status()
-	names = append(names, st.Cluster.Agents...)
-	sort.Strings(names)
-	if len(names) != 3 {
-		t.Fatalf("agents after resume: %v, want all three re-registered", names)
-	}
+	testenv.Eventually(t, 15*time.Second, 20*time.Millisecond, func() bool {
+		st, err := byName(agents, next).Status()
+		return err == nil && len(st.Cluster.Agents) == 3
+	}, "the leader %s does not list all three agents re-registered after the resume", next)
 }

@@ -9,101 +9,35 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/zk-monitor/zk_monitor/internal/testenv"
 )
 
-var binary string
+// zkMonitor is the binary under test, built with the race detector by the
+// first test that starts an agent.
+var zkMonitor = testenv.NewBinary("..", "-race")
 
 func TestMain(m *testing.M) {
-	var (
-		remove func()
-		err    error
-	)
-	binary, remove, err = testenv.BuildZKMonitor("..", "-race")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
 	code := m.Run()
-	remove()
+	zkMonitor.Remove()
 	os.Exit(code)
 }
 
 // process is one zk_monitor agent.
 type process struct {
-	t    *testing.T
-	Name string
-	URL  string
-	cmd  *exec.Cmd
-	log  string
-	done chan struct{}
+	*testenv.Agent
 }
 
-// startAgent runs the binary with args plus a free port and a name.
+// startAgent runs the binary as agent name with args, logging at debug
+// level, and waits until it serves HTTP.
 func startAgent(t *testing.T, name string, args ...string) *process {
 	t.Helper()
-	port := testenv.FreePort(t)
-	logPath := filepath.Join(t.TempDir(), name+".log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	args = append([]string{"--web.listen-address", "127.0.0.1:" + strconv.Itoa(port), "--agent.name", name, "--log.level", "debug"}, args...)
-	cmd := exec.Command(binary, args...)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	p := &process{t: t, Name: name, URL: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd, log: logPath, done: make(chan struct{})}
-	go func() { cmd.Wait(); logFile.Close(); close(p.done) }()
-	t.Cleanup(func() {
-		p.Signal(syscall.SIGCONT)
-		p.Signal(syscall.SIGKILL)
-		<-p.done
-		if t.Failed() {
-			b, _ := os.ReadFile(logPath)
-			lines := strings.Split(string(b), "\n")
-			if len(lines) > 60 {
-				lines = lines[len(lines)-60:]
-			}
-			t.Logf("%s log tail:\n%s", name, strings.Join(lines, "\n"))
-		}
-	})
-	testenv.Eventually(t, 20*time.Second, 50*time.Millisecond, func() bool {
-		_, err := p.Status()
-		return err == nil
-	}, "agent %s never answered", name)
-	return p
-}
-
-func (p *process) Signal(sig syscall.Signal) {
-	if p.cmd.Process != nil {
-		syscall.Kill(p.cmd.Process.Pid, sig)
-	}
-}
-
-func (p *process) Exited() bool {
-	select {
-	case <-p.done:
-		return true
-	default:
-		return false
-	}
-}
-
-func (p *process) Logs() string {
-	b, _ := os.ReadFile(p.log)
-	return string(b)
+	args = append([]string{"--agent.name", name, "--log.level", "debug"}, args...)
+	return &process{testenv.StartAgent(t, zkMonitor.Path(t), name, args...)}
 }
 
 // Status is the part of /status the tests read.
@@ -125,10 +59,34 @@ type Status struct {
 	} `json:"zookeeper"`
 }
 
-var client = &http.Client{Timeout: 500 * time.Millisecond}
-
+// Status returns the agent's /status; an agent that does not answer (it
+// may be stopped) is an error.
 func (p *process) Status() (*Status, error) {
-	resp, err := client.Get(p.URL + "/status")
+	code, body, err := p.Get("/status")
+	if err != nil {
+		return nil, err
+	}
+	return decodeStatus(code, body)
+}
+
+func decodeStatus(code int, body []byte) (*Status, error) {
+	if code != http.StatusOK {
+		return nil, fmt.Errorf("/status: %d %s", code, body)
+	}
+	var st Status
+	if err := json.Unmarshal(body, &st); err != nil {
+		return nil, fmt.Errorf("decoding /status: %w: %s", err, body)
+	}
+	return &st, nil
+}
+
+// sampleHTTP takes quick samples of the agents' leadership: an agent that
+// does not answer within a second (stopped, or starved) counts as not
+// alerting at that moment.
+var sampleHTTP = &http.Client{Timeout: testenv.Scaled(time.Second)}
+
+func (p *process) sampleStatus() (*Status, error) {
+	resp, err := sampleHTTP.Get(p.URL + "/status")
 	if err != nil {
 		return nil, err
 	}
@@ -137,11 +95,7 @@ func (p *process) Status() (*Status, error) {
 	if err != nil {
 		return nil, err
 	}
-	var st Status
-	if err := json.Unmarshal(body, &st); err != nil {
-		return nil, fmt.Errorf("decoding /status: %w: %s", err, body)
-	}
-	return &st, nil
+	return decodeStatus(resp.StatusCode, body)
 }
 
 // leaders returns the agents that currently report alerting. All agents
@@ -154,7 +108,7 @@ func leaders(agents []*process) []string {
 			continue
 		}
 		wg.Go(func() {
-			st, err := a.Status()
+			st, err := a.sampleStatus()
 			alerting[i] = err == nil && st.Monitor.Alerter.Alerting
 		})
 	}
@@ -221,7 +175,7 @@ func waitOneLeader(t *testing.T, agents []*process, timeout time.Duration) strin
 	testenv.Eventually(t, timeout, 20*time.Millisecond, func() bool {
 		l = leaders(agents)
 		return len(l) == 1
-	}, "want exactly one leader, have %v", l)
+	}, "want exactly one leader, have %v", &l) // a pointer: formatted with its last value
 	return l[0]
 }
 

@@ -23,12 +23,12 @@ import (
 // addr and returns the status code of the answer. The body is written
 // concurrently: a server may answer (413) and close before reading it.
 func rawExchange(addr string, head []byte, body io.Reader) (int, string, error) {
-	conn, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	conn, err := net.DialTimeout("tcp", addr, testenv.Scaled(5*time.Second))
 	if err != nil {
 		return 0, "", err
 	}
 	defer conn.Close()
-	conn.SetDeadline(time.Now().Add(15 * time.Second))
+	conn.SetDeadline(time.Now().Add(testenv.Scaled(15 * time.Second)))
 	go func() {
 		if _, err := conn.Write(head); err != nil || body == nil {
 			return
@@ -159,17 +159,19 @@ func TestFaultHostileHTTP(t *testing.T) {
 	}
 
 	// Many hostile connections at once, some never finishing their
-	// request, while the agent keeps answering.
+	// request, while the agent keeps answering. They hold on for a while
+	// (stretched with the test's waits, so that they outlast them).
 	var wg sync.WaitGroup
 	var unanswered atomic.Int32
+	hold := testenv.Scaled(2 * time.Second)
 	for i := range 100 {
 		wg.Go(func() {
-			conn, err := net.DialTimeout("tcp", addr, 2*time.Second)
+			conn, err := net.DialTimeout("tcp", addr, hold)
 			if err != nil {
 				return
 			}
 			defer conn.Close()
-			conn.SetDeadline(time.Now().Add(2 * time.Second))
+			conn.SetDeadline(time.Now().Add(hold))
 			switch i % 3 {
 			case 0:
 				conn.Write(garbage[i*100 : i*100+500])
@@ -182,12 +184,8 @@ func TestFaultHostileHTTP(t *testing.T) {
 		})
 	}
 	for range 20 {
-		resp, err := client.Get(a.URL + "/-/healthy")
-		if err != nil || resp.StatusCode != http.StatusOK {
+		if code, _, err := a.Get("/-/healthy"); err != nil || code != http.StatusOK {
 			unanswered.Add(1)
-		}
-		if resp != nil {
-			resp.Body.Close()
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
@@ -251,27 +249,17 @@ func TestFaultHostileZnodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitCompliance(t, []*process{a}, map[string]any{"/hostile/big": "Data does not match regex /^A+Z$/"})
-	resp, err := client.Get(a.URL + "/status")
-	if err != nil {
-		t.Fatal(err)
+	code, body, err := a.Get("/status")
+	if err != nil || code != http.StatusOK {
+		t.Fatalf("/status: %d %v", code, err)
 	}
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
 	if len(body) > 16<<10 {
 		t.Errorf("/status is %d bytes: the nodes' data leaks into it", len(body))
 	}
 
 	// 100,000 children: 100 multi-requests of 1,000 creates, from four
 	// writers on two connections.
-	var conns []*zk.Conn
-	for range 2 {
-		c, _, err := zk.Connect([]string{zkServer.Addr()}, 10*time.Second, zk.WithLogger(quietLogger{}))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(c.Close)
-		conns = append(conns, c)
-	}
+	conns := []*zk.Conn{testenv.RawZK(t, zkServer.Addr(), 10*time.Second), testenv.RawZK(t, zkServer.Addr(), 10*time.Second)}
 	// Poll the agent while it is flooded.
 	stop := make(chan struct{})
 	var (
@@ -279,7 +267,6 @@ func TestFaultHostileZnodes(t *testing.T) {
 		slowest         atomic.Int64
 		pollers         sync.WaitGroup
 	)
-	pollClient := &http.Client{Timeout: 5 * time.Second}
 	pollers.Go(func() {
 		for {
 			select {
@@ -289,14 +276,10 @@ func TestFaultHostileZnodes(t *testing.T) {
 			}
 			for _, p := range []string{"/-/healthy", "/status", "/metrics"} {
 				start := time.Now()
-				resp, err := pollClient.Get(a.URL + p)
+				code, _, err := a.Get(p)
 				polls.Add(1)
-				if err != nil || resp.StatusCode != http.StatusOK {
+				if err != nil || code != http.StatusOK {
 					failures.Add(1)
-				}
-				if resp != nil {
-					io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
 				}
 				if d := int64(time.Since(start)); d > slowest.Load() {
 					slowest.Store(d)
@@ -350,7 +333,3 @@ func TestFaultHostileZnodes(t *testing.T) {
 		t.Fatal("the agent exited")
 	}
 }
-
-type quietLogger struct{}
-
-func (quietLogger) Printf(string, ...any) {}

@@ -75,9 +75,10 @@ const (
 	agentHTTPTimeout  = 10 * time.Second
 )
 
-// agentHTTP keeps no idle connections, so none outlive a test.
+// agentHTTP is the client of Agent.Get. It keeps connections alive: tests
+// poll agents many times a second, for minutes.
 var agentHTTP = sync.OnceValue(func() *http.Client {
-	return &http.Client{Timeout: Scaled(agentHTTPTimeout), Transport: &http.Transport{DisableKeepAlives: true}}
+	return &http.Client{Timeout: Scaled(agentHTTPTimeout), Transport: http.DefaultTransport.(*http.Transport).Clone()}
 })
 
 // Agent is a zk_monitor process serving HTTP on a loopback port.
