@@ -2,9 +2,7 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"fmt"
 	"net"
 	"net/http"
 	"os"
@@ -26,23 +24,14 @@ import (
 // testVersion is put into the test binary with the ldflags .promu.yml uses.
 const testVersion = "9.9.9-test"
 
-// binary is the zk_monitor executable built once for the tests that need a
-// real process (exit statuses, signals).
-var binary string
+// zkMonitor is the zk_monitor executable, built by the first test that
+// needs a real process (exit statuses, signals).
+var zkMonitor = testenv.NewBinary(".",
+	"-ldflags", "-X github.com/prometheus/common/version.Version="+testVersion+" -X github.com/prometheus/common/version.Revision=testrev")
 
 func TestMain(m *testing.M) {
-	var (
-		remove func()
-		err    error
-	)
-	binary, remove, err = testenv.BuildZKMonitor(".",
-		"-ldflags", "-X github.com/prometheus/common/version.Version="+testVersion+" -X github.com/prometheus/common/version.Revision=testrev")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
 	code := m.Run()
-	remove()
+	zkMonitor.Remove()
 	os.Exit(code)
 }
 
@@ -312,7 +301,7 @@ func TestCheckConfig(t *testing.T) {
 func runBinary(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	cmd := exec.Command(binary, args...)
+	cmd := exec.Command(zkMonitor.Path(t), args...)
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
 	if ee, ok := err.(*exec.ExitError); ok {
@@ -360,16 +349,7 @@ func TestBinaryExitStatus(t *testing.T) {
 func TestBinaryLegacyCommandLine(t *testing.T) {
 	const user, password = "monitor", "pw-from-file-7b1d"
 	zkServer := testenv.StartZooKeeper(t)
-	owner, err := zkclient.New(zkclient.Options{ConnectString: zkServer.Addr(), SessionTimeout: 5 * time.Second, Username: user, Password: password})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(owner.Close)
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	if err := owner.WaitConnected(ctx); err != nil {
-		t.Fatal(err)
-	}
+	owner := testenv.ZKClient(t, zkclient.Options{ConnectString: zkServer.Addr(), Username: user, Password: password})
 	acl := zk.DigestACL(zk.PermAll, user, password)
 	for _, p := range []string{"/services", "/services/foo", "/services/foo/min_1", "/services/foo/min_1/host1", "/services/foo/min_3"} {
 		if _, err := owner.Create(p, nil, 0, acl); err != nil {
@@ -378,47 +358,25 @@ func TestBinaryLegacyCommandLine(t *testing.T) {
 	}
 	cfg := testenv.WriteFile(t, "paths.yaml", "/services/foo/min_1:\n  children: 1\n")
 	passFile := testenv.WriteFile(t, "zk.pass", password+"\n")
-	legacyPort, webPort := testenv.FreePort(t), testenv.FreePort(t)
+	legacyPort := testenv.FreePort(t)
 
-	var stderr testenv.SyncBuffer
-	cmd := exec.Command(binary,
+	// StartAgent adds a --web.listen-address on loopback, as tests must; it
+	// also shows that it wins over -p.
+	a := testenv.StartAgent(t, zkMonitor.Path(t), "legacy",
 		"-z", zkServer.Addr(), "-f", cfg, "-p", strconv.Itoa(legacyPort), "-l", "INFO", "-c", "legacy", "--cluster_prefix", "/x",
 		"--zookeeper_user", user, "--zookeeper_pass_file", passFile,
-		"--zookeeper.session-timeout", "2s",
-		// Loopback only, as tests must; it also shows that it wins over -p.
-		"--web.listen-address", "127.0.0.1:"+strconv.Itoa(webPort))
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		select {
-		case <-exited:
-		default:
-			cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("zk_monitor output:\n%s", stderr.String())
-		}
-	})
-
-	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	base := "http://127.0.0.1:" + strconv.Itoa(webPort)
+		"--zookeeper.session-timeout", "10s")
 	compliance := func() map[string]any {
-		resp, err := client.Get(base + "/status")
-		if err != nil {
+		code, body, err := a.Get("/status")
+		if err != nil || code != http.StatusOK {
 			return nil
 		}
-		defer resp.Body.Close()
 		var doc struct {
 			Monitor struct {
 				Compliance map[string]any `json:"compliance"`
 			} `json:"monitor"`
 		}
-		if json.NewDecoder(resp.Body).Decode(&doc) != nil {
+		if json.Unmarshal(body, &doc) != nil {
 			return nil
 		}
 		return doc.Monitor.Compliance
@@ -426,7 +384,7 @@ func TestBinaryLegacyCommandLine(t *testing.T) {
 	want := map[string]any{"/services/foo/min_1": true}
 	testenv.Eventually(t, 15*time.Second, 50*time.Millisecond, func() bool { return reflect.DeepEqual(compliance(), want) },
 		"compliance %v, want %v", compliance(), want)
-	if c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(legacyPort), time.Second); err == nil {
+	if c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(legacyPort), testenv.Scaled(time.Second)); err == nil {
 		c.Close()
 		t.Errorf("-p %d is listening although --web.listen-address was given", legacyPort)
 	}
@@ -440,28 +398,18 @@ func TestBinaryLegacyCommandLine(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte("/services/foo/min_1:\n  children: 1\n/services/foo/min_3:\n  children: 3\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
-		t.Fatal(err)
-	}
+	a.Signal(syscall.SIGHUP)
 	want["/services/foo/min_3"] = "Found children (0) less than minimum (3)"
 	testenv.Eventually(t, 15*time.Second, 50*time.Millisecond, func() bool { return reflect.DeepEqual(compliance(), want) },
 		"after SIGHUP: compliance %v, want %v", compliance(), want)
 
 	// SIGTERM: a clean exit with status 0.
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-exited:
-		exited <- err // for the cleanup
-		if err != nil {
-			t.Errorf("exit after SIGTERM: %v", err)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("zk_monitor did not exit on SIGTERM")
+	a.Signal(syscall.SIGTERM)
+	if err := a.Wait(15 * time.Second); err != nil {
+		t.Errorf("exit after SIGTERM: %v", err)
 	}
 
-	out := stderr.String()
+	out := a.Logs()
 	// -l INFO: info lines, no debug lines.
 	if !strings.Contains(out, "level=info") || !strings.Contains(out, `msg="configuration reloaded"`) || strings.Contains(out, "level=debug") {
 		t.Errorf("-l INFO: output does not have the info lines and only them:\n%s", out)

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -28,7 +27,7 @@ func TestAgentRunsWithDeployArgs(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts ZooKeeper and zk_monitor agents")
 	}
-	bin := buildZkMonitor(t)
+	bin := zkMonitor.Path(t)
 	zk := testenv.StartZooKeeper(t)
 	am := testenv.StartHTTPRecorder(t)
 	absComposeConfig, err := filepath.Abs(composeConfigFile)
@@ -54,20 +53,27 @@ func TestAgentRunsWithDeployArgs(t *testing.T) {
 		a.waitMetric(t, `zk_monitor_znode_compliant{path="/services/db/instances"}`, "0")
 		// With an Alertmanager and a max_children check configured, every
 		// family of testdata/exported_metrics.txt is exported, and nothing else.
+		// Some families have their first series only after the first
+		// event (a watch firing): wait for every one listed.
 		exported := exportedMetrics(t)
-		served := a.metricFamilies(t)
-		for name := range exported {
-			if !served[name] {
-				t.Errorf("%s lists %s, which the agent does not export", exportedMetricsFile, name)
+		var served map[string]bool
+		var missing []string
+		testenv.Eventually(t, 30*time.Second, 100*time.Millisecond, func() bool {
+			served, missing = a.metricFamilies(t), nil
+			for name := range exported {
+				if !served[name] {
+					missing = append(missing, name)
+				}
 			}
-		}
+			return len(missing) == 0
+		}, "%s lists families the agent does not export: %v", exportedMetricsFile, &missing) // a pointer: formatted with its last value
 		for name := range served {
 			if strings.HasPrefix(name, "zk_monitor_") && !exported[name] {
 				t.Errorf("the agent exports %s, which %s does not list", name, exportedMetricsFile)
 			}
 		}
 		// The agents run with --web.enable-lifecycle: curl -X POST /-/reload works.
-		if code := a.do(t, http.MethodPost, "/-/reload"); code != http.StatusOK {
+		if code := a.post(t, "/-/reload"); code != http.StatusOK {
 			t.Errorf("POST /-/reload: status %d, want 200", code)
 		}
 	})
@@ -167,64 +173,39 @@ func withFlags(args []string, set, replace map[string]string) []string {
 
 // agent is a running zk_monitor process.
 type agent struct {
-	base    string
-	logPath string
+	*testenv.Agent
 }
 
 // startAgent starts zk_monitor with args, listening on a free port of
-// 127.0.0.1, and stops it when the test ends.
+// 127.0.0.1 instead of the deployment's address, and stops it with SIGTERM
+// when the test ends, as the deployments do.
 func startAgent(t *testing.T, bin string, args []string) *agent {
 	t.Helper()
-	port := testenv.FreePort(t)
 	var kept []string
 	for _, a := range args {
 		if !strings.HasPrefix(a, "--web.listen-address=") && !strings.HasPrefix(a, "--port=") {
 			kept = append(kept, a)
 		}
 	}
-	kept = append(kept, "--web.listen-address=127.0.0.1:"+strconv.Itoa(port))
-	logPath := filepath.Join(t.TempDir(), "zk_monitor.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(bin, kept...)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting zk_monitor: %v", err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
+	a := &agent{testenv.StartAgent(t, bin, "zk_monitor", kept...)}
+	// Runs before StartAgent's own cleanup, which kills what is left.
 	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			_ = cmd.Process.Kill()
-			<-done
-			t.Errorf("zk_monitor did not stop within 15s of SIGTERM")
-		}
-		_ = logFile.Close()
-		if t.Failed() {
-			out, _ := os.ReadFile(logPath)
-			t.Logf("zk_monitor %s\nlog:\n%s", strings.Join(kept, " "), out)
+		a.Signal(syscall.SIGTERM)
+		if err := a.Wait(15 * time.Second); err != nil {
+			t.Errorf("zk_monitor %s on SIGTERM: %v", strings.Join(kept, " "), err)
 		}
 	})
-	return &agent{base: "http://127.0.0.1:" + strconv.Itoa(port), logPath: logPath}
+	return a
 }
 
-var httpClient = &http.Client{Timeout: 5 * time.Second}
-
-// do sends a request without a body and returns the status code (0 when the
-// request failed).
-func (a *agent) do(t *testing.T, method, path string) int {
+// post sends a POST without a body and returns the status code (0 when
+// the request failed).
+func (a *agent) post(t *testing.T, path string) int {
 	t.Helper()
-	req, err := http.NewRequest(method, a.base+path, nil)
+	client := &http.Client{Timeout: testenv.Scaled(10 * time.Second), Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := client.Post(a.URL+path, "text/plain", nil)
 	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := httpClient.Do(req)
-	if err != nil {
+		t.Logf("POST %s: %v", path, err)
 		return 0
 	}
 	_, _ = io.Copy(io.Discard, resp.Body)
@@ -236,19 +217,17 @@ func (a *agent) waitStatus(t *testing.T, path string, want int) {
 	t.Helper()
 	last := 0
 	testenv.Eventually(t, 30*time.Second, 100*time.Millisecond, func() bool {
-		last = a.do(t, http.MethodGet, path)
+		last, _, _ = a.Get(path)
 		return last == want
-	}, "GET %s: status %d, want %d", path, last, want)
+	}, "GET %s: status %d, want %d", path, &last, want) // a pointer: formatted with its last value
 }
 
 func (a *agent) metrics(t *testing.T) string {
 	t.Helper()
-	resp, err := httpClient.Get(a.base + "/metrics")
-	if err != nil {
+	code, body, err := a.Get("/metrics")
+	if err != nil || code != http.StatusOK {
 		return ""
 	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
 	return string(body)
 }
 

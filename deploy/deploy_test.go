@@ -12,7 +12,6 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"sync"
 	"testing"
 
 	"gopkg.in/yaml.v3"
@@ -240,41 +239,13 @@ func runToolErr(t *testing.T, dir, name string, args ...string) (string, error) 
 	return string(out), nil
 }
 
-var (
-	zkMonitorOnce  sync.Once
-	zkMonitorBin   string
-	zkMonitorErr   error
-	zkMonitorBuild []byte
-)
+// zkMonitor is the zk_monitor binary of this tree, built on first use.
+var zkMonitor = testenv.NewBinary(repoRoot)
 
-// buildZkMonitor builds the zk_monitor binary from the module root once per
-// test binary and returns its path.
-func buildZkMonitor(t *testing.T) string {
-	t.Helper()
-	goBin := testenv.RequireBinary(t, "go")
-	zkMonitorOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "zk_monitor-deploy-test")
-		if err != nil {
-			zkMonitorErr = err
-			return
-		}
-		zkMonitorBin = filepath.Join(dir, "zk_monitor")
-		cmd := exec.Command(goBin, "build", "-o", zkMonitorBin, ".")
-		cmd.Dir = repoRoot
-		zkMonitorBuild, zkMonitorErr = cmd.CombinedOutput()
-	})
-	if zkMonitorErr != nil {
-		t.Fatalf("building zk_monitor: %v\n%s", zkMonitorErr, zkMonitorBuild)
-	}
-	return zkMonitorBin
-}
-
-// TestMain removes the zk_monitor binary buildZkMonitor made.
+// TestMain removes the zk_monitor binary.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if zkMonitorBin != "" {
-		_ = os.RemoveAll(filepath.Dir(zkMonitorBin))
-	}
+	zkMonitor.Remove()
 	os.Exit(code)
 }
 
@@ -284,7 +255,7 @@ var helpFlagRE = regexp.MustCompile(`(?m)^\s+(?:-\w, )?--(?:\[no-\])?([a-zA-Z0-9
 func zkMonitorFlags(t *testing.T) map[string]bool {
 	t.Helper()
 	// Only the help text matters, not the exit status.
-	out, _ := exec.Command(buildZkMonitor(t), "--help").Output()
+	out, _ := exec.Command(zkMonitor.Path(t), "--help").Output()
 	flags := map[string]bool{}
 	for _, m := range helpFlagRE.FindAllStringSubmatch(string(out), -1) {
 		flags[m[1]] = true

@@ -133,16 +133,3 @@ func (a *Agent) Get(path string) (int, []byte, error) {
 	body, err := io.ReadAll(resp.Body)
 	return resp.StatusCode, body, err
 }
-
-// BuildZKMonitor builds the zk_monitor binary from the module at moduleDir
-// into a new temporary directory, for a TestMain: it returns the binary and
-// a function removing it.
-//
-// Deprecated: use NewBinary, which builds only when a test needs it.
-func BuildZKMonitor(moduleDir string, flags ...string) (binary string, remove func(), err error) {
-	dir, binary, err := build(moduleDir, flags)
-	if err != nil {
-		return "", nil, err
-	}
-	return binary, func() { _ = os.RemoveAll(dir) }, nil
-}
