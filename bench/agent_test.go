@@ -26,7 +26,7 @@ import (
 const sessionTimeout = 2 * time.Second
 
 // httpClient keeps connections alive: polling must not measure TCP setup.
-var httpClient = &http.Client{Timeout: 5 * time.Second}
+var httpClient = &http.Client{Timeout: testenv.Scaled(10 * time.Second)}
 
 // agent is a zk_monitor daemon running in-process.
 type agent struct {
@@ -77,7 +77,7 @@ func startAgent(b *testing.B, opts daemon.Options) *agent {
 		a.url = "http://" + s
 	case err := <-a.done:
 		b.Fatalf("agent %s exited: %v\n%s", opts.AgentName, err, a.logs.String())
-	case <-time.After(waitFor):
+	case <-time.After(testenv.Scaled(waitFor)):
 		b.Fatalf("agent %s did not start listening", opts.AgentName)
 	}
 	b.Cleanup(func() {
@@ -98,7 +98,7 @@ func (a *agent) stop(b *testing.B) {
 			if err != nil {
 				b.Errorf("agent exited with %v", err)
 			}
-		case <-time.After(waitFor):
+		case <-time.After(testenv.Scaled(waitFor)):
 			b.Error("agent did not stop")
 		}
 	})

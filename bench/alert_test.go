@@ -50,13 +50,13 @@ func amAlertVisible(b *testing.B, am *testenv.Alertmanager, path string) bool {
 // is no longer (false) listed, and returns when that was seen.
 func waitAlert(b *testing.B, am *testenv.Alertmanager, path string, visible bool) time.Time {
 	b.Helper()
-	deadline := time.Now().Add(waitFor)
+	deadline := time.Now().Add(testenv.Scaled(waitFor))
 	for {
 		if amAlertVisible(b, am, path) == visible {
 			return time.Now()
 		}
 		if time.Now().After(deadline) {
-			b.Fatalf("alert of %s visible=%v not seen after %v", path, !visible, waitFor)
+			b.Fatalf("alert of %s visible=%v not seen after %v", path, !visible, testenv.Scaled(waitFor))
 		}
 		time.Sleep(pollInterval)
 	}
@@ -112,7 +112,7 @@ func BenchmarkChangeToAlert(b *testing.B) {
 	})
 
 	b.Run("zk_monitor", func(b *testing.B) {
-		admin := dialRaw(b, zkServer.Addr(), 10*time.Second)
+		admin := testenv.RawZK(b, zkServer.Addr(), 10*time.Second)
 		const path = "/alert/p0"
 		child := path + "/c"
 		ensurePath(b, admin, child) // in spec: one child
@@ -122,7 +122,7 @@ func BenchmarkChangeToAlert(b *testing.B) {
 			b.Fatal(err)
 		}
 		a := startAgent(b, opts)
-		eventually(b, 10*time.Millisecond, func() bool { return a.ready() && a.cluster().IsLeader }, "agent never led")
+		testenv.Eventually(b, waitFor, 10*time.Millisecond, func() bool { return a.ready() && a.cluster().IsLeader }, "agent never led")
 		var fire, resolve latencies
 		b.ResetTimer()
 		for range b.N {

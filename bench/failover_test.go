@@ -49,7 +49,7 @@ func BenchmarkFailover(b *testing.B) {
 					b.Fatal(err)
 				}
 				old := startAgent(b, oldOpts)
-				eventually(b, 10*time.Millisecond, func() bool {
+				testenv.Eventually(b, waitFor, 10*time.Millisecond, func() bool {
 					return old.cluster().IsLeader && old.alertsSent() > 0
 				}, "first agent never led and sent")
 				newOpts, err := agentOptions(zkServer.Addr(), cfg, cluster, agentName("new", i), am.URL())
@@ -57,7 +57,7 @@ func BenchmarkFailover(b *testing.B) {
 					b.Fatal(err)
 				}
 				next := startAgent(b, newOpts)
-				eventually(b, 10*time.Millisecond, func() bool {
+				testenv.Eventually(b, waitFor, 10*time.Millisecond, func() bool {
 					return next.ready() && len(next.cluster().Agents) == 2 && !next.cluster().IsLeader
 				}, "second agent never joined as a follower")
 
@@ -69,7 +69,7 @@ func BenchmarkFailover(b *testing.B) {
 					old.cancel()
 				}
 				var led, sent time.Time
-				deadline := start.Add(waitFor)
+				deadline := start.Add(testenv.Scaled(waitFor))
 				for led.IsZero() || sent.IsZero() {
 					if led.IsZero() && next.cluster().IsLeader {
 						led = time.Now()
@@ -81,7 +81,7 @@ func BenchmarkFailover(b *testing.B) {
 						sent = time.Now()
 					}
 					if time.Now().After(deadline) {
-						b.Fatalf("%s: no new leader after %v", mode, waitFor)
+						b.Fatalf("%s: no new leader after %v", mode, testenv.Scaled(waitFor))
 					}
 					time.Sleep(failoverPoll)
 				}

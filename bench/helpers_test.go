@@ -27,22 +27,12 @@ import (
 	"github.com/zk-monitor/zk_monitor/zkclient"
 )
 
-// waitFor bounds every wait of the suite; a figure that would need longer
-// is a failure, not a measurement.
+// waitFor bounds every wait of the suite (stretched by the scale knob); a
+// figure that would need longer is a failure, not a measurement.
 const waitFor = 60 * time.Second
 
 // full reports whether the slow sizes run (BENCH_FULL=1, set by make bench).
 func full() bool { return os.Getenv("BENCH_FULL") == "1" }
-
-// quietLogger silences go-zookeeper's own Printf logging.
-type quietLogger struct{}
-
-func (quietLogger) Printf(string, ...any) {}
-
-// dialRaw connects a plain go-zookeeper client and waits for its session.
-func dialRaw(tb testing.TB, addr string, timeout time.Duration) *zk.Conn {
-	return testenv.RawZK(tb, addr, timeout)
-}
 
 // newClient returns a connected zkclient whose metrics go to reg, closed
 // when the benchmark ends.
@@ -209,16 +199,11 @@ func writeHeapProfile(tb testing.TB, name string) {
 
 func mib(bytes uint64) float64 { return float64(bytes) / (1 << 20) }
 
-// counterSum adds up every series of a counter family in g.
-func counterSum(tb testing.TB, g prometheus.Gatherer, name string) float64 {
-	return testenv.CounterSum(tb, g, name)
-}
-
 // zkRequests is the number of ZooKeeper requests a zkclient registered on g
 // has sent.
 func zkRequests(tb testing.TB, g prometheus.Gatherer) float64 {
 	tb.Helper()
-	return counterSum(tb, g, "zk_monitor_zookeeper_requests_total")
+	return testenv.CounterSum(tb, g, "zk_monitor_zookeeper_requests_total")
 }
 
 // scraper serves /metrics for a registry the way the daemon does and
@@ -255,9 +240,3 @@ type countingWriter struct {
 func (w *countingWriter) Header() http.Header         { return w.header }
 func (w *countingWriter) WriteHeader(code int)        { w.code = code }
 func (w *countingWriter) Write(p []byte) (int, error) { w.n += len(p); return len(p), nil }
-
-// eventually polls cond until it holds or waitFor passes.
-func eventually(tb testing.TB, interval time.Duration, cond func() bool, format string, args ...any) {
-	tb.Helper()
-	testenv.Eventually(tb, waitFor, interval, cond, format, args...)
-}

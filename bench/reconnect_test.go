@@ -23,7 +23,7 @@ const reconnectPaths = 10000
 // garbage behind shows about 0.
 func BenchmarkReconnect(b *testing.B) {
 	zkServer := testenv.StartZooKeeper(b)
-	admin := dialRaw(b, zkServer.Addr(), 10*time.Second)
+	admin := testenv.RawZK(b, zkServer.Addr(), 10*time.Second)
 	createTree(b, admin, "/reconnect", reconnectPaths)
 	one := 1
 	cfg := &config.Config{}
@@ -50,10 +50,10 @@ func BenchmarkReconnect(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		proxy.Cut()
-		eventually(b, time.Millisecond, func() bool { return !w.Connected() }, "disconnect not seen")
+		testenv.Eventually(b, waitFor, time.Millisecond, func() bool { return !w.Connected() }, "disconnect not seen")
 		start := time.Now()
 		proxy.Restore()
-		eventually(b, time.Millisecond, fresh, "paths not read again after the reconnect")
+		testenv.Eventually(b, waitFor, time.Millisecond, fresh, "paths not read again after the reconnect")
 		resync = append(resync, time.Since(start))
 	}
 	b.StopTimer()

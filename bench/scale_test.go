@@ -46,7 +46,7 @@ func scaleSizes() []int {
 //	                collector; reports zk-req/scrape
 func BenchmarkScale(b *testing.B) {
 	zkServer := testenv.StartZooKeeper(b)
-	admin := dialRaw(b, zkServer.Addr(), 10*time.Second)
+	admin := testenv.RawZK(b, zkServer.Addr(), 10*time.Second)
 	for _, n := range scaleSizes() {
 		s := &scaleFixture{n: n, root: fmt.Sprintf("/scale/n%d", n), addr: zkServer.Addr(), admin: admin}
 		b.Run(fmt.Sprintf("paths=%d/sync", n), s.benchSync)
@@ -153,11 +153,11 @@ func (s *scaleFixture) startWatcher(b *testing.B) (*watchedTree, time.Duration) 
 	select {
 	case <-w.Synced():
 		took = time.Since(start)
-	case <-time.After(waitFor):
+	case <-time.After(testenv.Scaled(waitFor)):
 		cancel()
 		<-done
 		client.Close()
-		b.Fatalf("%d paths not synced after %v", s.n, waitFor)
+		b.Fatalf("%d paths not synced after %v", s.n, testenv.Scaled(waitFor))
 	}
 	return &watchedTree{
 		reg: reg, watcher: w, updates: updates,
@@ -214,19 +214,7 @@ func (s *scaleFixture) benchRawSync(b *testing.B) {
 	paths := make(chan string)
 	for range b.N {
 		b.StopTimer()
-		conn, events, err := zk.Connect([]string{s.addr}, 10*time.Second, zk.WithLogger(quietLogger{}))
-		if err != nil {
-			b.Fatal(err)
-		}
-		for ev := range events {
-			if ev.State == zk.StateHasSession {
-				break
-			}
-		}
-		go func() {
-			for range events {
-			}
-		}()
+		conn := testenv.RawZK(b, s.addr, 10*time.Second)
 		b.StartTimer()
 		var wg sync.WaitGroup
 		errc := make(chan error, rawSyncConcurrency)
@@ -319,7 +307,7 @@ func (s *scaleFixture) benchChange(b *testing.B) {
 // when it was reported.
 func waitUpdate(b *testing.B, updates <-chan update, path string, want compliance.State) time.Time {
 	b.Helper()
-	timeout := time.After(waitFor)
+	timeout := time.After(testenv.Scaled(waitFor))
 	for {
 		select {
 		case u := <-updates:
@@ -327,7 +315,7 @@ func waitUpdate(b *testing.B, updates <-chan update, path string, want complianc
 				return u.at
 			}
 		case <-timeout:
-			b.Fatalf("%s: no %v result after %v", path, want, waitFor)
+			b.Fatalf("%s: no %v result after %v", path, want, testenv.Scaled(waitFor))
 		}
 	}
 }
