@@ -151,7 +151,7 @@ func (l *countListener) Remove(string) {}
 
 func (l *countListener) wait(b *testing.B, children int) time.Time {
 	b.Helper()
-	timeout := time.After(benchWait)
+	timeout := time.After(testenv.Scaled(benchWait))
 	for {
 		select {
 		case u := <-l.ch:
@@ -226,7 +226,7 @@ func BenchmarkRawWatchRoundTrip(b *testing.B) {
 			if ev.Type != zk.EventNodeChildrenChanged {
 				b.Fatalf("unexpected event %+v", ev)
 			}
-		case <-time.After(benchWait):
+		case <-time.After(testenv.Scaled(benchWait)):
 			b.Fatal("watch did not fire")
 		}
 		children, _, err := watcher.Children("/raw")

@@ -3,7 +3,7 @@
 //
 // The Watcher reads each configured path once, leaves ZooKeeper watches on
 // it and re-reads only what a watch notification names, so a scrape never
-// talks to ZooKeeper: the Collector and the status page read the Watcher's
+// talks to ZooKeeper: the Gatherer and the status page read the Watcher's
 // cached snapshot. When the connection is lost, every path is marked stale
 // (its compliance becomes Unknown) until it has been read again in the new
 // connection; nothing is reported as changed that was not observed.

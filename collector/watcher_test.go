@@ -190,11 +190,7 @@ func TestMetricsFromCache(t *testing.T) {
 	admin := newClient(t, zkServer.Addr(), 5*time.Second, "", "")
 	create(t, admin, "/m/a", "/m/b")
 	reg := prometheus.NewRegistry()
-	client, err := zkclient.New(zkclient.Options{ConnectString: zkServer.Addr(), SessionTimeout: 5 * time.Second, Registerer: reg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(client.Close)
+	client := testenv.ZKClient(t, zkclient.Options{ConnectString: zkServer.Addr(), SessionTimeout: 5 * time.Second, Registerer: reg})
 	h := startWatcher(t, client, mustParse(t, "/m: {children: 3, max_children: 5}\n/none:\n"))
 	gatherer := collector.NewGatherer(h.watcher, reg)
 	h.waitResult("/m", tooFew(2, 3))

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/go-kit/log/level"
+
+	"github.com/zk-monitor/zk_monitor/internal/testenv"
 )
 
 func TestLevelsAndFormats(t *testing.T) {
@@ -71,7 +73,7 @@ func TestSyslog(t *testing.T) {
 	}
 	level.Warn(logger).Log("msg", "to syslog")
 	buf := make([]byte, 2048)
-	conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	conn.SetReadDeadline(time.Now().Add(testenv.Scaled(5 * time.Second)))
 	n, _, err := conn.ReadFrom(buf)
 	if err != nil {
 		t.Fatal(err)
