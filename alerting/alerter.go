@@ -55,8 +55,8 @@ type Options struct {
 	Logger log.Logger
 	// Registerer gets the alerter's metrics; nil leaves them unregistered.
 	Registerer prometheus.Registerer
-	// Now tells the time; nil means time.Now.
-	Now func() time.Time
+	// now tells the time (tests set it); nil means time.Now.
+	now func() time.Time
 }
 
 func (o *Options) generatorURL() string {
@@ -122,8 +122,8 @@ func New(opts Options) (*Alerter, error) {
 	if opts.Logger == nil {
 		opts.Logger = log.NewNopLogger()
 	}
-	if opts.Now == nil {
-		opts.Now = time.Now
+	if opts.now == nil {
+		opts.now = time.Now
 	}
 	if opts.ExternalURL != "" {
 		if _, err := url.Parse(opts.ExternalURL); err != nil {
@@ -164,7 +164,7 @@ func New(opts Options) (*Alerter, error) {
 // node). It never blocks on delivery.
 func (a *Alerter) Update(spec config.PathSpec, res compliance.Result) {
 	a.mu.Lock()
-	out := a.engine.update(spec, res, a.opts.Now())
+	out := a.engine.update(spec, res, a.opts.now())
 	a.deliverLocked(out)
 	a.mu.Unlock()
 	a.poke()
@@ -174,7 +174,7 @@ func (a *Alerter) Update(spec config.PathSpec, res compliance.Result) {
 // it fires.
 func (a *Alerter) Remove(path string) {
 	a.mu.Lock()
-	out := a.engine.remove(path, a.opts.Now())
+	out := a.engine.remove(path, a.opts.now())
 	a.deliverLocked(out)
 	a.mu.Unlock()
 	a.poke()
@@ -193,7 +193,7 @@ func (a *Alerter) Run(ctx context.Context) error {
 		a.mu.Unlock()
 		d := time.Hour
 		if ok {
-			d = max(next.Sub(a.opts.Now()), 0)
+			d = max(next.Sub(a.opts.now()), 0)
 		}
 		hold.Reset(d)
 
@@ -258,8 +258,8 @@ func (a *Alerter) Status() Status {
 	return s
 }
 
-// Firing returns the number of firing alerts.
-func (a *Alerter) Firing() int {
+// firing returns the number of firing alerts.
+func (a *Alerter) firing() int {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.engine.firing()
@@ -269,14 +269,14 @@ func (a *Alerter) Firing() int {
 func (a *Alerter) advance() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.deliverLocked(a.engine.advance(a.opts.Now()))
+	a.deliverLocked(a.engine.advance(a.opts.now()))
 }
 
 // resendAll queues the whole current state, when leading.
 func (a *Alerter) resendAll() {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.engine.expire(a.opts.Now())
+	a.engine.expire(a.opts.now())
 	if !a.leadingLocked() {
 		return
 	}

@@ -89,8 +89,8 @@ func TestLeadSendsCurrentStateInBatches(t *testing.T) {
 		want = append(want, p)
 		a.Update(spec(p), errorResult(testMsg))
 	}
-	if a.Firing() != 5 {
-		t.Fatalf("Firing() = %d, want 5", a.Firing())
+	if a.firing() != 5 {
+		t.Fatalf("firing() = %d, want 5", a.firing())
 	}
 	if len(am.posts()) != 0 {
 		t.Fatal("a follower posted")
@@ -330,7 +330,7 @@ func TestEndsAtAndStartsAt(t *testing.T) {
 		AlertmanagerURLs:  []*url.URL{am.url(t)},
 		ResendInterval:    time.Minute,
 		ResolvedResendFor: 15 * time.Minute,
-		Now:               clk.Now,
+		now:               clk.Now,
 	})
 	lead(t, a)
 

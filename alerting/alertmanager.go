@@ -102,7 +102,7 @@ func newAlertmanager(base *url.URL, o *Options, m *metrics, resync func(*alertma
 		timeout:       o.Timeout,
 		resend:        o.ResendInterval,
 		probeInterval: min(o.ResendInterval, maxProbeInterval),
-		now:           o.Now,
+		now:           o.now,
 		generatorURL:  o.generatorURL(),
 		resync:        resync,
 		sent:          m.sent.WithLabelValues(name),

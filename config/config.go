@@ -21,9 +21,9 @@ type Config struct {
 	Paths []PathSpec
 }
 
-// Lookup returns the spec whose Path is exactly path (a glob spec is found
+// lookup returns the spec whose Path is exactly path (a glob spec is found
 // by its pattern, not by the paths it matches).
-func (c *Config) Lookup(path string) (PathSpec, bool) {
+func (c *Config) lookup(path string) (PathSpec, bool) {
 	if c == nil {
 		return PathSpec{}, false
 	}

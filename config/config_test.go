@@ -458,24 +458,24 @@ func TestLookup(t *testing.T) {
 		{"/", true},
 		{"/unchecked", true},
 		{"/services/*/config", true},
-		{"/services/api/config", false}, // matched by a glob, but Lookup is exact
+		{"/services/api/config", false}, // matched by a glob, but lookup is exact
 		{"/services", false},
 		{"/zzz", false},
 		{"", false},
 	} {
 		t.Run(tc.path, func(t *testing.T) {
-			spec, ok := cfg.Lookup(tc.path)
+			spec, ok := cfg.lookup(tc.path)
 			if ok != tc.ok {
-				t.Fatalf("Lookup(%q) ok = %v, want %v", tc.path, ok, tc.ok)
+				t.Fatalf("lookup(%q) ok = %v, want %v", tc.path, ok, tc.ok)
 			}
 			if ok && spec.Path != tc.path {
-				t.Errorf("Lookup(%q) returned %q", tc.path, spec.Path)
+				t.Errorf("lookup(%q) returned %q", tc.path, spec.Path)
 			}
 		})
 	}
 	var nilConfig *Config
-	if _, ok := nilConfig.Lookup("/"); ok {
-		t.Error("Lookup on a nil config found something")
+	if _, ok := nilConfig.lookup("/"); ok {
+		t.Error("lookup on a nil config found something")
 	}
 }
 

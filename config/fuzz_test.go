@@ -66,8 +66,8 @@ func FuzzParse(f *testing.F) {
 			if i > 0 && cfg.Paths[i-1].Path >= s.Path {
 				t.Errorf("paths not sorted and unique: %q then %q", cfg.Paths[i-1].Path, s.Path)
 			}
-			if got, ok := cfg.Lookup(s.Path); !ok || !got.Equal(s) {
-				t.Errorf("Lookup(%q) does not find its spec", s.Path)
+			if got, ok := cfg.lookup(s.Path); !ok || !got.Equal(s) {
+				t.Errorf("lookup(%q) does not find its spec", s.Path)
 			}
 			if !s.Match(s.Path) && !s.IsGlob() {
 				t.Errorf("spec %q does not match its own path", s.Path)
