@@ -43,6 +43,8 @@ test: deps fmt vet
 	$(GO) test -race -count=1 -timeout $(TEST_TIMEOUT) ./...
 	$(MAKE) test-fuzz
 
+# test-unit: the tests that need nothing but Go; those that need a real
+# server or an outside program skip under -short.
 test-unit:
 	$(GO) test -race -count=1 -short ./...
 
