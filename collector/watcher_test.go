@@ -19,7 +19,9 @@ import (
 	"github.com/zk-monitor/zk_monitor/zkclient"
 )
 
-const waitFor = 10 * time.Second
+// waitFor bounds the tests' waits (stretched by the scale knob). A bound,
+// not a delay: generous, for a ZooKeeper restarting on a busy machine.
+const waitFor = 30 * time.Second
 
 func newClient(t *testing.T, addr string, timeout time.Duration, user, pass string) *zkclient.Client {
 	return testenv.ZKClient(t, zkclient.Options{ConnectString: addr, SessionTimeout: timeout, Username: user, Password: pass})

@@ -21,7 +21,7 @@ import (
 // scale knob; other waits wrap it in testenv.Scaled); pollEvery is how often
 // they look.
 const (
-	waitFor   = 15 * time.Second
+	waitFor   = 30 * time.Second
 	pollEvery = 20 * time.Millisecond
 )
 

@@ -96,11 +96,14 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 
 	pool := x509.NewCertPool()
 	pool.AddCert(cert)
-	client := &http.Client{Timeout: testenv.Scaled(10 * time.Second), Transport: &http.Transport{
+	// An unknown user costs the server a bcrypt of cost 10 (so that it
+	// takes as long as a known one): seconds with the race detector on a
+	// busy machine. The timeout only has to catch a server that hangs.
+	client := &http.Client{Timeout: testenv.Scaled(time.Minute), Transport: &http.Transport{
 		TLSClientConfig:   &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
 		DisableKeepAlives: true,
 	}}
-	do := func(method, rawURL, user, password string) (int, string, http.Header) {
+	do := func(t *testing.T, method, rawURL, user, password string) (int, string, http.Header) {
 		t.Helper()
 		req, err := http.NewRequest(method, rawURL, nil)
 		if err != nil {
@@ -124,7 +127,7 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 	for _, base := range a.URLs {
 		httpsURL := "https://" + strings.TrimPrefix(base, "http://")
 		testenv.Eventually(t, waitFor, pollEvery, func() bool {
-			code, _, _ := do("GET", httpsURL+"/-/ready", user, password)
+			code, _, _ := do(t, "GET", httpsURL+"/-/ready", user, password)
 			return code == http.StatusOK
 		}, "%s never ready", httpsURL)
 
@@ -141,17 +144,17 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 		}
 		for _, ep := range endpoints {
 			t.Run(strings.TrimPrefix(base, "http://")+ep.path, func(t *testing.T) {
-				code, _, header := do(ep.method, httpsURL+ep.path, "", "")
+				code, _, header := do(t, ep.method, httpsURL+ep.path, "", "")
 				if code != http.StatusUnauthorized || !strings.Contains(header.Get("WWW-Authenticate"), "Basic") {
 					t.Errorf("without credentials: %d %v, want 401 with a Basic challenge", code, header)
 				}
-				if code, _, _ := do(ep.method, httpsURL+ep.path, user, "wrong"); code != http.StatusUnauthorized {
+				if code, _, _ := do(t, ep.method, httpsURL+ep.path, user, "wrong"); code != http.StatusUnauthorized {
 					t.Errorf("with a wrong password: %d, want 401", code)
 				}
-				if code, _, _ := do(ep.method, httpsURL+ep.path, "nobody", password); code != http.StatusUnauthorized {
+				if code, _, _ := do(t, ep.method, httpsURL+ep.path, "nobody", password); code != http.StatusUnauthorized {
 					t.Errorf("with an unknown user: %d, want 401", code)
 				}
-				code, body, _ := do(ep.method, httpsURL+ep.path, user, password)
+				code, body, _ := do(t, ep.method, httpsURL+ep.path, user, password)
 				if code != http.StatusOK || !strings.Contains(body, ep.want) {
 					t.Errorf("with credentials: %d, body %.300q, want 200 containing %q", code, body, ep.want)
 				}
