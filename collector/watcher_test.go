@@ -20,8 +20,10 @@ import (
 )
 
 // waitFor bounds the tests' waits (stretched by the scale knob). A bound,
-// not a delay: generous, for a ZooKeeper restarting on a busy machine.
-const waitFor = 30 * time.Second
+// not a delay: generous, for a ZooKeeper restarting on a busy machine (a
+// client whose handshake reaches a server still starting waits for its
+// answer up to ten times two thirds of its session timeout, 20s for 3s).
+const waitFor = time.Minute
 
 func newClient(t *testing.T, addr string, timeout time.Duration, user, pass string) *zkclient.Client {
 	return testenv.ZKClient(t, zkclient.Options{ConnectString: addr, SessionTimeout: timeout, Username: user, Password: pass})
@@ -340,7 +342,8 @@ func TestZooKeeperRestart(t *testing.T) {
 	}
 	zkServer.Start()
 	h.waitResult("/r", tooFew(1, 2))
-	create(t, admin, "/r/b")
+	// The first admin client may still be reconnecting (see waitFor).
+	create(t, newClient(t, zkServer.Addr(), 5*time.Second, "", ""), "/r/b")
 	h.waitResult("/r", ok())
 }
 
