@@ -34,9 +34,13 @@ import (
 //     appear in anything sent, and nothing is sent while no agent can read
 //     ZooKeeper.
 
+// faultWait bounds the waits of the fault tests (stretched by the scale
+// knob): generous, because an agent whose reconnection reaches a server
+// while it starts waits for its handshake up to 10 x 2/3 of its 2s session
+// before it tries again (see retryZK).
 const (
 	faultResend  = 500 * time.Millisecond
-	faultWait    = 20 * time.Second
+	faultWait    = 45 * time.Second
 	msgStalePref = "ZooKeeper connection lost; last known: "
 	msgMin1      = "Found children (0) less than minimum (1)"
 )
@@ -267,15 +271,25 @@ func checkNoLeak(t *testing.T, agents []*process, before []faultUsage) {
 }
 
 // retryZK retries an administrative ZooKeeper operation until it succeeds:
-// right after a fault the admin client may still be reconnecting.
+// right after a fault the admin client may still be reconnecting. After a
+// server restart, tests write through a new client instead: one whose
+// reconnection reached the server while it was starting may wait in
+// go-zookeeper's handshake for ten times two thirds of its session timeout
+// (over a minute for 10s) before it tries again.
 func retryZK(t *testing.T, what string, op func() error) {
 	t.Helper()
-	var err error
+	var last lastErr
 	testenv.Eventually(t, faultWait, 100*time.Millisecond, func() bool {
-		err = op()
-		return err == nil
-	}, "%s: %v", what, err)
+		last.err = op()
+		return last.err == nil
+	}, "%s: %v", what, &last)
 }
+
+// lastErr formats the error it holds when the failure message is printed,
+// not when the wait starts.
+type lastErr struct{ err error }
+
+func (l *lastErr) String() string { return fmt.Sprint(l.err) }
 
 func deleteNode(c *zkclient.Client, p string) error {
 	err := c.Delete(p, -1)
@@ -326,13 +340,16 @@ func TestFaultEnsemble(t *testing.T) {
 	usage := faultResources(t, agents)
 
 	// toggle takes /ens/svc out of spec and back: every agent must see both
-	// changes, so watches work on every agent.
+	// changes, so watches work on every agent. It writes through a new
+	// client: servers have been restarted (see retryZK).
 	toggle := func(t *testing.T) {
 		t.Helper()
-		retryZK(t, "delete /ens/svc/host1", func() error { return deleteNode(admin, "/ens/svc/host1") })
+		c := adminClient(t, ens.ConnectString())
+		retryZK(t, "delete /ens/svc/host1", func() error { return deleteNode(c, "/ens/svc/host1") })
 		waitCompliance(t, agents, map[string]any{"/ens/svc": msgMin1, "/ens/stable": true})
-		retryZK(t, "create /ens/svc/host1", func() error { return createNode(admin, "/ens/svc/host1") })
+		retryZK(t, "create /ens/svc/host1", func() error { return createNode(c, "/ens/svc/host1") })
 		waitCompliance(t, agents, map[string]any{"/ens/svc": true, "/ens/stable": true})
+		c.Close()
 	}
 	alive := func(t *testing.T) {
 		t.Helper()
@@ -566,6 +583,7 @@ func TestFaultZooKeeperOutage(t *testing.T) {
 
 	// Watches work again: a change after the outage reaches every agent
 	// and resolves the alert.
+	admin = adminClient(t, zkServer.Addr()) // the server restarted: see retryZK
 	retryZK(t, "create /outage/bad/host1", func() error { return createNode(admin, "/outage/bad/host1") })
 	waitCompliance(t, agents, map[string]any{"/outage/ok": true, "/outage/bad": true})
 	testenv.Eventually(t, faultWait, 50*time.Millisecond, func() bool {
