@@ -178,7 +178,7 @@ func TestLeadEndCancelsRequestInFlight(t *testing.T) {
 	stop() // returns only once Lead has
 	select {
 	case <-am.cancelled:
-	case <-time.After(10 * time.Second):
+	case <-time.After(testenv.Scaled(10 * time.Second)):
 		t.Fatal("the request in flight was not cancelled")
 	}
 	if v := testutil.ToFloat64(a.metrics.failed.WithLabelValues(am.srv.URL)); v != 0 {
