@@ -4,7 +4,6 @@ package alerting
 // internal/testenv.
 
 import (
-	"context"
 	"encoding/json"
 	"maps"
 	"net/http"
@@ -42,7 +41,7 @@ func amURL(t *testing.T, am *testenv.Alertmanager) *url.URL {
 // getting an answer fails the test: it must not pass for "no alert".
 func activeAlert(t *testing.T, am *testenv.Alertmanager, path string) (testenv.AMAlert, bool) {
 	t.Helper()
-	for _, a := range listAlerts(t, am) {
+	for _, a := range am.AlertsNow(t) {
 		if a.Labels["path"] == path && a.Status.State == "active" {
 			return a, true
 		}
@@ -54,23 +53,12 @@ func activeAlert(t *testing.T, am *testenv.Alertmanager, path string) (testenv.A
 func countAlerts(t *testing.T, am *testenv.Alertmanager, path string) int {
 	t.Helper()
 	n := 0
-	for _, a := range listAlerts(t, am) {
+	for _, a := range am.AlertsNow(t) {
 		if a.Labels["path"] == path {
 			n++
 		}
 	}
 	return n
-}
-
-func listAlerts(t *testing.T, am *testenv.Alertmanager) []testenv.AMAlert {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), testenv.Scaled(10*time.Second))
-	defer cancel()
-	alerts, err := am.Alerts(ctx)
-	if err != nil {
-		t.Fatalf("listing alerts: %v", err)
-	}
-	return alerts
 }
 
 func TestAlertmanagerFiresAndResolves(t *testing.T) {

@@ -1,7 +1,6 @@
 package daemon_test
 
 import (
-	"context"
 	"io"
 	"net/http"
 	"net/url"
@@ -230,13 +229,7 @@ func waitAlert(t *testing.T, am *testenv.Alertmanager, cluster, path string) tes
 	t.Helper()
 	var found testenv.AMAlert
 	testenv.Eventually(t, waitFor, pollEvery, func() bool {
-		ctx, cancel := context.WithTimeout(context.Background(), testenv.Scaled(5*time.Second))
-		defer cancel()
-		alerts, err := am.Alerts(ctx)
-		if err != nil {
-			return false
-		}
-		for _, al := range alerts {
+		for _, al := range am.AlertsNow(t) {
 			if al.Labels["alertname"] == "ZnodeNotCompliant" && al.Labels["cluster"] == cluster && al.Labels["path"] == path && al.EndsAt.After(time.Now()) {
 				found = al
 				return true

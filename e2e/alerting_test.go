@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"syscall"
 	"testing"
 	"time"
@@ -21,14 +20,8 @@ func adminClient(t *testing.T, addr string) *zkclient.Client {
 // alert".
 func znodeAlerts(t *testing.T, am *testenv.Alertmanager, path string) []testenv.AMAlert {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), testenv.Scaled(10*time.Second))
-	defer cancel()
-	alerts, err := am.Alerts(ctx)
-	if err != nil {
-		t.Fatalf("listing Alertmanager's alerts: %v", err)
-	}
 	var out []testenv.AMAlert
-	for _, a := range alerts {
+	for _, a := range am.AlertsNow(t) {
 		if a.Labels["alertname"] == "ZnodeNotCompliant" && a.Labels["path"] == path {
 			out = append(out, a)
 		}

@@ -21,6 +21,7 @@ const (
 	amStopGrace    = 10 * time.Second
 	amHTTPTimeout  = 5 * time.Second
 	amProbeTimeout = time.Second
+	amListTimeout  = 10 * time.Second
 )
 
 // Alertmanager is a real Alertmanager (Debian's prometheus-alertmanager)
@@ -180,6 +181,20 @@ func (a *Alertmanager) Alerts(ctx context.Context) ([]AMAlert, error) {
 		return nil, fmt.Errorf("decoding alerts: %w", err)
 	}
 	return alerts, nil
+}
+
+// AlertsNow returns the alerts Alertmanager holds, waiting up to 10 s
+// (stretched by the scale knob) for the answer. Not getting one fails t: a
+// check must not pass for "no alert" because nobody answered.
+func (a *Alertmanager) AlertsNow(t testing.TB) []AMAlert {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), Scaled(amListTimeout))
+	defer cancel()
+	alerts, err := a.Alerts(ctx)
+	if err != nil {
+		t.Fatalf("testenv: listing Alertmanager's alerts: %v", err)
+	}
+	return alerts
 }
 
 // PostAlerts sends alerts with POST /api/v2/alerts, as Prometheus would.
