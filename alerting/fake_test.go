@@ -18,13 +18,7 @@ import (
 )
 
 // postedAlert is one alert as a fake Alertmanager received it.
-type postedAlert struct {
-	Labels       map[string]string `json:"labels"`
-	Annotations  map[string]string `json:"annotations"`
-	StartsAt     time.Time         `json:"startsAt"`
-	EndsAt       time.Time         `json:"endsAt"`
-	GeneratorURL string            `json:"generatorURL"`
-}
+type postedAlert = testenv.AMPostableAlert
 
 // fakeAM is an httptest Alertmanager: it records every POSTed batch
 // (accepted or not), answers with a settable status code, serves

@@ -52,15 +52,7 @@ func TestKillLeaderFailover(t *testing.T) {
 	watch := watchSplitBrain(agents)
 	killed := time.Now()
 	byName(agents, leader).Signal(syscall.SIGKILL)
-	var next string
-	testenv.Eventually(t, 15*time.Second, 10*time.Millisecond, func() bool {
-		l := leaders(agents)
-		if len(l) == 1 && l[0] != leader {
-			next = l[0]
-			return true
-		}
-		return false
-	}, "no new leader after killing %s", leader)
+	next := waitNewLeader(t, agents, leader, 15*time.Second)
 	took := time.Since(killed)
 	t.Logf("failover after kill -9 of %s: %s took over in %s (session timeout %s)", leader, next, took, sessionTimeout)
 	// The session timeout is the system's; the second on top is the
@@ -88,15 +80,7 @@ func TestGracefulStopHandover(t *testing.T) {
 	watch := watchSplitBrain(agents)
 	stopped := time.Now()
 	byName(agents, leader).Signal(syscall.SIGTERM)
-	var next string
-	testenv.Eventually(t, 10*time.Second, 10*time.Millisecond, func() bool {
-		l := leaders(agents)
-		if len(l) == 1 && l[0] != leader {
-			next = l[0]
-			return true
-		}
-		return false
-	}, "no new leader after stopping %s", leader)
+	next := waitNewLeader(t, agents, leader, 10*time.Second)
 	took := time.Since(stopped)
 	t.Logf("graceful handover from %s to %s in %s", leader, next, took)
 	if took >= session {
@@ -120,15 +104,7 @@ func TestPausedLeaderIsFenced(t *testing.T) {
 	watch := watchSplitBrain(agents)
 
 	old.Signal(syscall.SIGSTOP)
-	var next string
-	testenv.Eventually(t, 15*time.Second, 20*time.Millisecond, func() bool {
-		l := leaders(agents)
-		if len(l) == 1 && l[0] != leader {
-			next = l[0]
-			return true
-		}
-		return false
-	}, "no follower took over from the paused leader")
+	next := waitNewLeader(t, agents, leader, 15*time.Second)
 	time.Sleep(sessionTimeout / 2)
 	old.Signal(syscall.SIGCONT)
 

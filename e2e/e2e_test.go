@@ -179,6 +179,18 @@ func waitOneLeader(t *testing.T, agents []*process, timeout time.Duration) strin
 	return l[0]
 }
 
+// waitNewLeader waits until exactly one agent, not old, reports alerting,
+// and returns its name.
+func waitNewLeader(t *testing.T, agents []*process, old string, timeout time.Duration) string {
+	t.Helper()
+	var l []string
+	testenv.Eventually(t, timeout, 10*time.Millisecond, func() bool {
+		l = leaders(agents)
+		return len(l) == 1 && l[0] != old
+	}, "no agent took over from %s alone; alerting: %v", old, &l) // a pointer: formatted with its last value
+	return l[0]
+}
+
 func byName(agents []*process, name string) *process {
 	for _, a := range agents {
 		if a.Name == name {

@@ -73,12 +73,8 @@ type recordedCall struct {
 	Alerts []postedAlert
 }
 
-type postedAlert struct {
-	Labels      map[string]string `json:"labels"`
-	Annotations map[string]string `json:"annotations"`
-	StartsAt    time.Time         `json:"startsAt"`
-	EndsAt      time.Time         `json:"endsAt"`
-}
+// postedAlert is one alert as the recorder received it.
+type postedAlert testenv.AMPostableAlert
 
 // firingAt reports whether the alert was sent as firing at the time it was
 // received (resolved alerts are sent with endsAt = now).
@@ -647,15 +643,7 @@ func TestFaultPartitionedAgent(t *testing.T) {
 
 	proxy.Blackhole()
 	partitioned := time.Now()
-	var next string
-	testenv.Eventually(t, faultWait, 20*time.Millisecond, func() bool {
-		l := leaders(agents)
-		if len(l) == 1 && l[0] != "part1" {
-			next = l[0]
-			return true
-		}
-		return false
-	}, "no agent took over from the partitioned leader")
+	next := waitNewLeader(t, agents, "part1", faultWait)
 	t.Logf("%s took over %s after the partition", next, time.Since(partitioned).Round(time.Millisecond))
 
 	// The partitioned agent knows it lost ZooKeeper and claims nothing.
@@ -803,15 +791,7 @@ func TestFaultPausedLeaderAlerting(t *testing.T) {
 
 	old.Signal(syscall.SIGSTOP)
 	paused := time.Now()
-	var next string
-	testenv.Eventually(t, faultWait, 20*time.Millisecond, func() bool {
-		l := leaders(agents)
-		if len(l) == 1 && l[0] != leader {
-			next = l[0]
-			return true
-		}
-		return false
-	}, "no follower took over from the paused leader %s", leader)
+	next := waitNewLeader(t, agents, leader, faultWait)
 	nextRec := recs[indexOf(agents, byName(agents, next))]
 	// The alert keeps firing through the new leader.
 	testenv.Eventually(t, faultWait, 50*time.Millisecond, func() bool {

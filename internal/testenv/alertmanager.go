@@ -59,7 +59,8 @@ type AMAlertStatus struct {
 	InhibitedBy []string `json:"inhibitedBy"`
 }
 
-// AMPostableAlert is one alert for POST /api/v2/alerts.
+// AMPostableAlert is one alert of POST /api/v2/alerts, as Prometheus (or
+// zk_monitor) sends it.
 type AMPostableAlert struct {
 	Labels       map[string]string `json:"labels"`
 	Annotations  map[string]string `json:"annotations,omitempty"`
