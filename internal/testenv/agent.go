@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -95,7 +96,7 @@ type Agent struct {
 func StartAgent(t testing.TB, binary, name string, args ...string) *Agent {
 	t.Helper()
 	port := FreePort(t)
-	args = append(args, "--web.listen-address=127.0.0.1:"+strconv.Itoa(port))
+	args = append(slices.Clip(args), "--web.listen-address=127.0.0.1:"+strconv.Itoa(port))
 	a := &Agent{
 		Process: StartProcess(t, Command{Name: name, Path: binary, Args: args}),
 		Name:    name,
