@@ -140,7 +140,7 @@ func TestFaultChildBurst(t *testing.T) {
 				st = statusCompliance(body, "/burst/svc")
 			}
 			return got == float64(children) && st == compliant
-		}, "children %v and compliance %v, want %d and %v", got, st, children, compliant)
+		}, "children %v and compliance %v, want %d and %v", testenv.Last(&got), testenv.Last(&st), children, compliant)
 	}
 	waitState(0, "Found children (0) less than minimum (10000)")
 	conns := rawZK(t, zkServer.Addr(), 4)

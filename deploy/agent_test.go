@@ -66,7 +66,7 @@ func TestAgentRunsWithDeployArgs(t *testing.T) {
 				}
 			}
 			return len(missing) == 0
-		}, "%s lists families the agent does not export: %v", exportedMetricsFile, &missing) // a pointer: formatted with its last value
+		}, "%s lists families the agent does not export: %v", exportedMetricsFile, testenv.Last(&missing))
 		for name := range served {
 			if strings.HasPrefix(name, "zk_monitor_") && !exported[name] {
 				t.Errorf("the agent exports %s, which %s does not list", name, exportedMetricsFile)
@@ -219,7 +219,7 @@ func (a *agent) waitStatus(t *testing.T, path string, want int) {
 	testenv.Eventually(t, 30*time.Second, 100*time.Millisecond, func() bool {
 		last, _, _ = a.Get(path)
 		return last == want
-	}, "GET %s: status %d, want %d", path, &last, want) // a pointer: formatted with its last value
+	}, "GET %s: status %v, want %d", path, testenv.Last(&last), want)
 }
 
 func (a *agent) metrics(t *testing.T) string {

@@ -175,7 +175,7 @@ func waitOneLeader(t *testing.T, agents []*process, timeout time.Duration) strin
 	testenv.Eventually(t, timeout, 20*time.Millisecond, func() bool {
 		l = leaders(agents)
 		return len(l) == 1
-	}, "want exactly one leader, have %v", &l) // a pointer: formatted with its last value
+	}, "want exactly one leader, have %v", testenv.Last(&l))
 	return l[0]
 }
 
@@ -187,7 +187,7 @@ func waitNewLeader(t *testing.T, agents []*process, old string, timeout time.Dur
 	testenv.Eventually(t, timeout, 10*time.Millisecond, func() bool {
 		l = leaders(agents)
 		return len(l) == 1 && l[0] != old
-	}, "no agent took over from %s alone; alerting: %v", old, &l) // a pointer: formatted with its last value
+	}, "no agent took over from %s alone; alerting: %v", old, testenv.Last(&l))
 	return l[0]
 }
 

@@ -196,7 +196,7 @@ func waitCompliance(t *testing.T, agents []*process, want map[string]any) {
 			}
 			return true
 		})
-	}, "compliance %v, want %v on every agent", &last, want) // a pointer: formatted with its last value
+	}, "compliance %v, want %v on every agent", testenv.Last(&last), want)
 }
 
 // waitStale waits until every agent has lost ZooKeeper: not connected, not
@@ -218,7 +218,7 @@ func waitStale(t *testing.T, agents []*process, paths ...string) {
 			}
 			return true
 		})
-	}, "agents did not all report the lost connection; last status %+v", &last) // a pointer: formatted with its last value
+	}, "agents did not all report the lost connection; last status %v", testenv.Last(&last))
 }
 
 // metricValue reads one series ("name" or `name{label="value"}`) from an
@@ -274,18 +274,12 @@ func checkNoLeak(t *testing.T, agents []*process, before []faultUsage) {
 // (over a minute for 10s) before it tries again.
 func retryZK(t *testing.T, what string, op func() error) {
 	t.Helper()
-	var last lastErr
+	var err error
 	testenv.Eventually(t, faultWait, 100*time.Millisecond, func() bool {
-		last.err = op()
-		return last.err == nil
-	}, "%s: %v", what, &last)
+		err = op()
+		return err == nil
+	}, "%s: %v", what, testenv.Last(&err))
 }
-
-// lastErr formats the error it holds when the failure message is printed,
-// not when the wait starts.
-type lastErr struct{ err error }
-
-func (l *lastErr) String() string { return fmt.Sprint(l.err) }
 
 func deleteNode(c *zkclient.Client, p string) error {
 	err := c.Delete(p, -1)

@@ -91,6 +91,16 @@ func Eventually(t testing.TB, timeout, interval time.Duration, cond func() bool,
 	}
 }
 
+// Last formats *p (with %v or %s) as it is when the failure message is
+// printed, not when Eventually is called: for a message showing what cond
+// saw last, e.g.
+// Eventually(t, d, i, func() bool { n = count(); return n == 3 }, "count %v", Last(&n)).
+func Last[T any](p *T) fmt.Stringer { return last[T]{p} }
+
+type last[T any] struct{ p *T }
+
+func (l last[T]) String() string { return fmt.Sprintf("%+v", *l.p) }
+
 // poll calls cond every interval until it returns true (true) or timeout
 // passes (false). cond is always called at least once.
 func poll(timeout, interval time.Duration, cond func() bool) bool {

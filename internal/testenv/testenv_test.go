@@ -789,3 +789,15 @@ c
 		}
 	}
 }
+
+func TestLast(t *testing.T) {
+	n, err := 1, errors.New("first")
+	msg := fmt.Sprintf("%v %v", Last(&n), Last(&err))
+	n, err = 2, errors.New("second")
+	if msg != "1 first" {
+		t.Fatalf("Sprintf at the time = %q", msg)
+	}
+	if got := fmt.Sprintf("%v %s", Last(&n), Last(&err)); got != "2 second" {
+		t.Fatalf("Sprintf later = %q, want the values as they are then", got)
+	}
+}
