@@ -12,6 +12,7 @@ import (
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/model"
 
 	"github.com/zk-monitor/zk_monitor/compliance"
 	"github.com/zk-monitor/zk_monitor/config"
@@ -322,6 +323,6 @@ func (a *Alerter) reportInvalid(path string, invalid []invalidLabel) {
 	for _, l := range invalid {
 		a.metrics.invalidLabels.Inc()
 		level.Error(a.logger).Log("msg", "Dropping invalid alert label", "path", path, "label", l.name, "value", l.value,
-			"err", fmt.Errorf("label %q=%q: want a name matching %s and a UTF-8 value", l.name, l.value, labelNameRE))
+			"err", fmt.Errorf("label %q=%q: want a name matching %s and a UTF-8 value", l.name, l.value, model.LabelNameRE))
 	}
 }

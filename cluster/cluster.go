@@ -23,7 +23,6 @@ import (
 	"os"
 	"path"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -32,6 +31,7 @@ import (
 	"github.com/go-zookeeper/zk"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/zk-monitor/zk_monitor/config"
 	"github.com/zk-monitor/zk_monitor/zkclient"
 )
 
@@ -166,13 +166,13 @@ func New(client *zkclient.Client, opts Options) (*Cluster, error) {
 		}
 		opts.AgentName = fmt.Sprintf("%s-%d", host, os.Getpid())
 	}
-	if err := zkclient.ValidatePath(opts.Prefix); err != nil {
+	if err := config.ValidateZnodePath(opts.Prefix); err != nil {
 		return nil, fmt.Errorf("cluster prefix %q: %w", opts.Prefix, err)
 	}
-	if err := validateNodeName(opts.Name); err != nil {
+	if err := config.ValidateNodeName(opts.Name); err != nil {
 		return nil, fmt.Errorf("cluster name %q: %w", opts.Name, err)
 	}
-	if err := validateNodeName(opts.AgentName); err != nil {
+	if err := config.ValidateNodeName(opts.AgentName); err != nil {
 		return nil, fmt.Errorf("agent name %q: %w", opts.AgentName, err)
 	}
 	if opts.SessionTimeout < 0 {
@@ -217,14 +217,6 @@ func New(client *zkclient.Client, opts Options) (*Cluster, error) {
 	}
 	c.mu.Unlock()
 	return c, nil
-}
-
-// validateNodeName checks a single path segment.
-func validateNodeName(name string) error {
-	if strings.Contains(name, "/") {
-		return errors.New("must not contain /")
-	}
-	return zkclient.ValidatePath("/" + name)
 }
 
 // Workspace returns the ZooKeeper path of the cluster's workspace.

@@ -64,11 +64,11 @@ func TestNewOptions(t *testing.T) {
 				t.Errorf("workspace %q", c.Workspace())
 			}
 		}},
-		{name: "relative prefix", opts: Options{Prefix: "zk_monitor"}, wantErr: `cluster prefix "zk_monitor": path must start with /`},
-		{name: "prefix trailing slash", opts: Options{Prefix: "/zk/"}, wantErr: `cluster prefix "/zk/": path must not end with /`},
-		{name: "name with slash", opts: Options{Name: "a/b"}, wantErr: `cluster name "a/b": must not contain /`},
-		{name: "dot name", opts: Options{Name: ".."}, wantErr: `cluster name "..": path has a relative segment ".."`},
-		{name: "agent with slash", opts: Options{AgentName: "h/1"}, wantErr: `agent name "h/1": must not contain /`},
+		{name: "relative prefix", opts: Options{Prefix: "zk_monitor"}, wantErr: `cluster prefix "zk_monitor": path must start with "/"`},
+		{name: "prefix trailing slash", opts: Options{Prefix: "/zk/"}, wantErr: `cluster prefix "/zk/": path must not end with "/"`},
+		{name: "name with slash", opts: Options{Name: "a/b"}, wantErr: `cluster name "a/b": name must not contain "/"`},
+		{name: "dot name", opts: Options{Name: ".."}, wantErr: `cluster name "..": path must not contain "." or ".." segments`},
+		{name: "agent with slash", opts: Options{AgentName: "h/1"}, wantErr: `agent name "h/1": name must not contain "/"`},
 		{name: "negative timeout", opts: Options{SessionTimeout: -time.Second}, wantErr: "session timeout must not be negative, got -1s"},
 		{name: "user without password", opts: Options{Username: "u"}, wantErr: "cluster ACL needs both a user and a password"},
 	}

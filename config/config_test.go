@@ -223,6 +223,8 @@ func TestParseInvalid(t *testing.T) {
 	}{
 		{"null character in path", "\"/a/\\0b\": {}\n", `f.yaml:1: invalid znode path "/a/\x00b": path must not contain the null character`},
 		{"reserved unicode in path", "\"/a/\\ufff5\": {}\n", `f.yaml:1: invalid znode path "/a/\ufff5": path must not contain control or reserved characters`},
+		{"UTF-8 label name", "/a:\n  labels: {\u00e9quipe: x}\n", `f.yaml:2: path /a: key labels: invalid label name "équipe": must match ^[a-zA-Z_][a-zA-Z0-9_]*$`},
+		{"label name starting with a digit", "/a:\n  labels: {1team: x}\n", `f.yaml:2: path /a: key labels: invalid label name "1team": must match ^[a-zA-Z_][a-zA-Z0-9_]*$`},
 		{"empty path key", "\"\": {}\n", `f.yaml:1: top-level key "" is not an absolute znode path`},
 		{"integer path key", "123: {}\n", `f.yaml:1: top-level key "123" is not an absolute znode path`},
 		{"null path key", "~: {}\n", `f.yaml:1: top-level key "~" is not an absolute znode path`},

@@ -60,7 +60,7 @@ func FuzzParse(f *testing.F) {
 			t.Fatal("nil config without an error")
 		}
 		for i, s := range cfg.Paths {
-			if err := validatePath(s.Path); err != nil {
+			if err := validatePattern(s.Path); err != nil {
 				t.Errorf("accepted invalid path %q: %v", s.Path, err)
 			}
 			if i > 0 && cfg.Paths[i-1].Path >= s.Path {

@@ -16,6 +16,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
 )
 
@@ -35,7 +36,6 @@ var reservedLabels = map[string]bool{
 }
 
 var (
-	labelNameRE   = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 	decimalIntRE  = regexp.MustCompile(`^\+?(0|[1-9][0-9]*)$`)
 	yamlErrLineRE = regexp.MustCompile(`^yaml: line ([0-9]+): (.*)$`)
 )
@@ -117,7 +117,7 @@ func (p *parser) parseFile(data []byte) []PathSpec {
 			p.errorf(k.Line, "", "", "top-level key %s is not an absolute znode path", quoteValue(path))
 			continue
 		}
-		if err := validatePath(path); err != nil {
+		if err := validatePattern(path); err != nil {
 			p.errorf(k.Line, "", "", "invalid znode path %s: %v", quoteValue(path), err)
 			continue
 		}
@@ -627,8 +627,9 @@ func (p *parser) labels(path string, n *yaml.Node) map[string]string {
 		}
 		name := k.Value
 		switch {
-		case !labelNameRE.MatchString(name):
-			p.errorf(k.Line, path, "labels", "invalid label name %s: must match %s", quoteValue(name), labelNameRE)
+		case !model.LegacyValidation.IsValidLabelName(name):
+			// Legacy names: Alertmanager 0.25 refuses UTF-8 ones.
+			p.errorf(k.Line, path, "labels", "invalid label name %s: must match %s", quoteValue(name), model.LabelNameRE)
 			continue
 		case strings.HasPrefix(name, "__"):
 			p.errorf(k.Line, path, "labels", "label name %s is reserved: names starting with __ are internal to Prometheus", quoteValue(name))

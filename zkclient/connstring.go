@@ -5,6 +5,8 @@ import (
 	"net"
 	"strconv"
 	"strings"
+
+	"github.com/zk-monitor/zk_monitor/config"
 )
 
 // ConnectString is a parsed ZooKeeper connect string such as
@@ -26,7 +28,7 @@ func ParseConnectString(s string) (ConnectString, error) {
 	hosts := s
 	if i := strings.IndexByte(s, '/'); i >= 0 {
 		hosts, cs.Chroot = s[:i], s[i:]
-		if err := ValidatePath(cs.Chroot); err != nil {
+		if err := config.ValidateZnodePath(cs.Chroot); err != nil {
 			return cs, fmt.Errorf("chroot %q: %w", cs.Chroot, err)
 		}
 		if cs.Chroot == "/" {
@@ -57,32 +59,4 @@ func ParseConnectString(s string) (ConnectString, error) {
 		cs.Servers = append(cs.Servers, net.JoinHostPort(host, port))
 	}
 	return cs, nil
-}
-
-// ValidatePath checks a znode path against ZooKeeper's rules.
-func ValidatePath(p string) error {
-	switch {
-	case p == "":
-		return fmt.Errorf("path is empty")
-	case p[0] != '/':
-		return fmt.Errorf("path must start with /")
-	case p == "/":
-		return nil
-	case strings.HasSuffix(p, "/"):
-		return fmt.Errorf("path must not end with /")
-	}
-	for _, seg := range strings.Split(p[1:], "/") {
-		switch seg {
-		case "":
-			return fmt.Errorf("path has an empty segment")
-		case ".", "..":
-			return fmt.Errorf("path has a relative segment %q", seg)
-		}
-		for _, r := range seg {
-			if r < 0x20 || r == 0x7f {
-				return fmt.Errorf("path has a control character")
-			}
-		}
-	}
-	return nil
 }
