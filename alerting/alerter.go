@@ -219,7 +219,7 @@ func (a *Alerter) Lead(ctx context.Context) {
 	if ctx.Err() != nil {
 		return
 	}
-	level.Info(a.logger).Log("msg", "Leading: delivering alerts", "alertmanagers", len(a.ams))
+	level.Info(a.logger).Log("msg", "leading: delivering alerts", "alertmanagers", len(a.ams))
 
 	a.mu.Lock()
 	a.leadCtx = ctx
@@ -244,7 +244,7 @@ func (a *Alerter) Lead(ctx context.Context) {
 		am.closeIdle()
 	}
 	a.mu.Unlock()
-	level.Info(a.logger).Log("msg", "Leadership ended: alert delivery stopped")
+	level.Info(a.logger).Log("msg", "leadership ended: alert delivery stopped")
 }
 
 // Status returns the delivery state for /status.
@@ -322,7 +322,7 @@ func (a *Alerter) poke() {
 func (a *Alerter) reportInvalid(path string, invalid []invalidLabel) {
 	for _, l := range invalid {
 		a.metrics.invalidLabels.Inc()
-		level.Error(a.logger).Log("msg", "Dropping invalid alert label", "path", path, "label", l.name, "value", l.value,
+		level.Error(a.logger).Log("msg", "dropping invalid alert label", "path", path, "label", l.name, "value", l.value,
 			"err", fmt.Errorf("label %q=%q: want a name matching %s and a UTF-8 value", l.name, l.value, model.LabelNameRE))
 	}
 }

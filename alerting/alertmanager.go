@@ -126,7 +126,7 @@ func (am *alertmanager) enqueue(alerts []*alert) {
 	dropped := am.queue.push(alerts)
 	if dropped > 0 {
 		am.dropped.Add(float64(dropped))
-		level.Warn(am.logger).Log("msg", "Alert queue full, dropped oldest alerts", "dropped", dropped)
+		level.Warn(am.logger).Log("msg", "alert queue full, dropped oldest alerts", "dropped", dropped)
 	}
 }
 
@@ -202,7 +202,7 @@ func (am *alertmanager) run(ctx context.Context) {
 		am.failing = true
 		am.setUptime("")
 		backoff = nextBackoff(backoff, am.resend)
-		level.Debug(am.logger).Log("msg", "Retrying alerts", "count", len(batch), "backoff", backoff)
+		level.Debug(am.logger).Log("msg", "retrying alerts", "count", len(batch), "backoff", backoff)
 		t := time.NewTimer(backoff)
 		select {
 		case <-ctx.Done():
@@ -231,7 +231,7 @@ func (am *alertmanager) send(ctx context.Context, batch []*alert) error {
 	if err != nil {
 		am.failed.Add(float64(len(batch)))
 		am.recordError(err)
-		level.Error(am.logger).Log("msg", "Error sending alerts", "count", len(batch), "err", err)
+		level.Error(am.logger).Log("msg", "sending alerts failed", "count", len(batch), "err", err)
 		return err
 	}
 	am.sent.Add(float64(len(batch)))

@@ -7,7 +7,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"html/template"
 	"io"
 	"net/http"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/zk-monitor/zk_monitor/collector"
 	"github.com/zk-monitor/zk_monitor/compliance"
+	"github.com/zk-monitor/zk_monitor/logging"
 )
 
 // Source is the cached state the pages show; *collector.Watcher implements it.
@@ -64,7 +64,7 @@ func NewHandler(opts Options) http.Handler {
 	h := &handler{opts: opts}
 	mux := http.NewServeMux()
 	mux.Handle(opts.TelemetryPath, promhttp.HandlerFor(opts.Gatherer, promhttp.HandlerOpts{
-		ErrorLog:            promLogger{opts.Logger},
+		ErrorLog:            logging.ErrorLog(opts.Logger, "serving metrics failed"),
 		ErrorHandling:       promhttp.ContinueOnError,
 		MaxRequestsInFlight: 10,
 	}))
@@ -283,10 +283,3 @@ td, th { border: 1px solid #ccc; padding: .3em .6em; text-align: left; }
 </body>
 </html>
 `))
-
-// promLogger adapts promhttp's error log onto the go-kit logger.
-type promLogger struct{ logger log.Logger }
-
-func (l promLogger) Println(v ...any) {
-	level.Error(l.logger).Log("msg", "serving metrics failed", "err", fmt.Sprint(v...))
-}

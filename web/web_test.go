@@ -11,10 +11,12 @@ import (
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/zk-monitor/zk_monitor/collector"
 	"github.com/zk-monitor/zk_monitor/compliance"
 	"github.com/zk-monitor/zk_monitor/config"
+	"github.com/zk-monitor/zk_monitor/logging"
 	"github.com/zk-monitor/zk_monitor/web"
 )
 
@@ -195,5 +197,24 @@ func TestMethodsAndReload(t *testing.T) {
 	notReady := web.NewHandler(web.Options{Source: fakeSource{}, Gatherer: prometheus.NewRegistry(), Ready: func() bool { return false }})
 	if resp, _ := serve(t, notReady, "GET", "/-/ready", ""); resp.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("not ready: %d, want 503", resp.StatusCode)
+	}
+}
+
+// TestMetricsErrorLogged: a failing collector is logged once as an error
+// record with a constant message, promhttp's text under err and promhttp
+// as the caller.
+func TestMetricsErrorLogged(t *testing.T) {
+	var logs strings.Builder
+	logger, err := logging.New(logging.Config{Level: "error"}, &logs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) { return nil, errors.New("collector broke") })
+	h := web.NewHandler(web.Options{Source: fakeSource{}, Gatherer: broken, Logger: logger})
+	serve(t, h, http.MethodGet, "/metrics", "")
+	line := strings.TrimSpace(logs.String())
+	want := regexp.MustCompile(`^ts=\S+ level=error caller=http\.go:\d+ msg="serving metrics failed" err="error gathering metrics: collector broke"$`)
+	if !want.MatchString(line) {
+		t.Errorf("log %q does not match %s", line, want)
 	}
 }
