@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/go-kit/log"
+	toolkitweb "github.com/prometheus/exporter-toolkit/web"
 
 	"github.com/zk-monitor/zk_monitor/daemon"
 	"github.com/zk-monitor/zk_monitor/internal/testenv"
@@ -40,7 +41,7 @@ func baseOptions(zkAddr, configFile string) daemon.Options {
 		ClusterPrefix:       "/zk_monitor",
 		ClusterName:         "test",
 		AgentName:           "agent-" + strings.ReplaceAll(time.Now().Format("150405.000000000"), ".", ""),
-		ListenAddresses:     []string{"127.0.0.1:0"},
+		Web:                 &toolkitweb.FlagConfig{WebListenAddresses: &[]string{"127.0.0.1:0"}},
 		TelemetryPath:       "/metrics",
 		ResendInterval:      200 * time.Millisecond,
 		AlertmanagerTimeout: 2 * time.Second,
@@ -50,13 +51,14 @@ func baseOptions(zkAddr, configFile string) daemon.Options {
 func startAgent(t *testing.T, opts daemon.Options) *agent {
 	t.Helper()
 	a := &agent{t: t, Logs: &testenv.SyncBuffer{}, done: make(chan error, 1), reload: make(chan struct{}, 1)}
-	addr := make(chan string, len(opts.ListenAddresses))
+	listeners := len(*opts.Web.WebListenAddresses)
+	addr := make(chan string, listeners)
 	opts.Ready = func(s string) { addr <- s }
 	ctx, cancel := context.WithCancel(context.Background())
 	a.cancel = cancel
 	logger := log.NewLogfmtLogger(a.Logs)
 	go func() { a.done <- daemon.Run(ctx, opts, logger, a.reload) }()
-	for range opts.ListenAddresses {
+	for range listeners {
 		select {
 		case s := <-addr:
 			a.URLs = append(a.URLs, "http://"+s)

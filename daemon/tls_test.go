@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/go-kit/log"
+	toolkitweb "github.com/prometheus/exporter-toolkit/web"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/zk-monitor/zk_monitor/daemon"
@@ -89,9 +90,8 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 	}
 
 	opts := baseOptions(zkServer.Addr(), testenv.WriteFile(t, "zk.yaml", "/tls: {children: 1}\n"))
-	opts.WebConfigFile = webConfig
+	opts.Web = &toolkitweb.FlagConfig{WebListenAddresses: &[]string{"127.0.0.1:0", "127.0.0.1:0"}, WebConfigFile: &webConfig}
 	opts.EnableLifecycle = true
-	opts.ListenAddresses = []string{"127.0.0.1:0", "127.0.0.1:0"}
 	a := startAgent(t, opts)
 
 	pool := x509.NewCertPool()
@@ -197,14 +197,15 @@ func TestWebConfigInvalid(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			opts := baseOptions(zkServer.Addr(), "")
-			opts.WebConfigFile = testenv.WriteFile(t, "web.yml", tc.content)
+			webConfig := testenv.WriteFile(t, "web.yml", tc.content)
+			opts.Web.WebConfigFile = &webConfig
 			ctx, cancel := context.WithTimeout(context.Background(), waitFor)
 			defer cancel()
 			err := daemon.Run(ctx, opts, log.NewNopLogger(), nil)
 			if ctx.Err() != nil {
 				t.Fatal("the agent kept running with an unusable web config file")
 			}
-			if err == nil || !strings.Contains(err.Error(), "--web.config.file "+opts.WebConfigFile) || !strings.Contains(err.Error(), tc.want) {
+			if err == nil || !strings.Contains(err.Error(), "--web.config.file "+webConfig) || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("Run returned %v, want an error naming the file and %q", err, tc.want)
 			}
 		})
