@@ -400,6 +400,52 @@ func runBinary(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	return 0, out.String(), errOut.String()
 }
 
+// process is a zk_monitor process a test started.
+type process struct {
+	cmd    *exec.Cmd
+	exited chan error // receives cmd.Wait's error, put back by terminate
+}
+
+// startProcess starts cmd with its output in out; the cleanup kills it if
+// it still runs and shows the output of a failed test.
+func startProcess(t *testing.T, cmd *exec.Cmd, out *testenv.SyncBuffer) *process {
+	t.Helper()
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	p := &process{cmd: cmd, exited: make(chan error, 1)}
+	go func() { p.exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		select {
+		case <-p.exited:
+		default:
+			cmd.Process.Kill()
+			<-p.exited
+		}
+		if t.Failed() {
+			t.Logf("zk_monitor output:\n%s", out.String())
+		}
+	})
+	return p
+}
+
+// terminate sends SIGTERM and returns how the process exited.
+func (p *process) terminate(t *testing.T) error {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.exited:
+		p.exited <- err // for the cleanup
+		return err
+	case <-time.After(testenv.Scaled(15 * time.Second)):
+		t.Fatal("zk_monitor did not exit on SIGTERM")
+		return nil
+	}
+}
+
 // TestBinaryExitStatus checks what a shell or CI sees of the real process.
 func TestBinaryExitStatus(t *testing.T) {
 	bad := testenv.WriteFile(t, "bad.yaml", "/a:\n  children: true\n")
@@ -460,24 +506,8 @@ func TestBinarySystemdSocket(t *testing.T) {
 	cmd := exec.Command("/bin/sh", "-c", `export LISTEN_PID=$$ LISTEN_FDS=1; exec "$0" "$@"`, binary,
 		"--web.systemd-socket", "--web.listen-address", unused, "-z", zkAddr, "-l", "info")
 	cmd.ExtraFiles = []*os.File{socket} // file descriptor 3
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	agent := startProcess(t, cmd, &out)
 	socket.Close() // now only the agent holds it
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		select {
-		case <-exited:
-		default:
-			cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("zk_monitor output:\n%s", out.String())
-		}
-	})
 
 	client := &http.Client{Timeout: testenv.Scaled(2 * time.Second), Transport: &http.Transport{DisableKeepAlives: true}}
 	metrics := func() string {
@@ -497,17 +527,8 @@ func TestBinarySystemdSocket(t *testing.T) {
 		c.Close()
 		t.Errorf("--web.listen-address %s is listening although systemd passed a socket", unused)
 	}
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-exited:
-		exited <- err // for the cleanup
-		if err != nil {
-			t.Errorf("exit after SIGTERM: %v", err)
-		}
-	case <-time.After(testenv.Scaled(15 * time.Second)):
-		t.Fatal("zk_monitor did not exit on SIGTERM")
+	if err := agent.terminate(t); err != nil {
+		t.Errorf("exit after SIGTERM: %v", err)
 	}
 	// exporter-toolkit's line, with its own caller.
 	if want := regexp.MustCompile(`level=info caller=tls_config\.go:\d+ component=web msg="Listening on" address=` + regexp.QuoteMeta(addr)); !want.MatchString(out.String()) {
@@ -549,23 +570,7 @@ func TestBinaryLegacyCommandLine(t *testing.T) {
 		"--zookeeper.session-timeout", "2s",
 		// Loopback only, as tests must; it also shows that it wins over -p.
 		"--web.listen-address", "127.0.0.1:"+strconv.Itoa(webPort))
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		select {
-		case <-exited:
-		default:
-			cmd.Process.Kill()
-			<-exited
-		}
-		if t.Failed() {
-			t.Logf("zk_monitor output:\n%s", stderr.String())
-		}
-	})
+	agent := startProcess(t, cmd, &stderr)
 
 	client := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	base := "http://127.0.0.1:" + strconv.Itoa(webPort)
@@ -610,17 +615,8 @@ func TestBinaryLegacyCommandLine(t *testing.T) {
 		"after SIGHUP: compliance %v, want %v", compliance(), want)
 
 	// SIGTERM: a clean exit with status 0.
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case err := <-exited:
-		exited <- err // for the cleanup
-		if err != nil {
-			t.Errorf("exit after SIGTERM: %v", err)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("zk_monitor did not exit on SIGTERM")
+	if err := agent.terminate(t); err != nil {
+		t.Errorf("exit after SIGTERM: %v", err)
 	}
 
 	out := stderr.String()
