@@ -209,29 +209,33 @@ var packagePath = reflect.TypeFor[slogHandler]().PkgPath()
 // (Slog, ErrorLog, the standard library's log and log/slog) names the
 // adapter instead of the code that logged.
 func caller() any {
-	var pcs [32]uintptr
-	n := runtime.Callers(2, pcs[:]) // from caller's caller: go-kit's bindValues
-	frames := runtime.CallersFrames(pcs[:n])
-	for {
-		f, more := frames.Next()
-		if !isLoggingFrame(f) {
-			return filepath.Base(f.File) + ":" + strconv.Itoa(f.Line)
+	// Depth 0 is this function, 1 go-kit's bindValues, 2 context.Log: 3
+	// is the caller of Log, the usual answer. Walking one frame per call
+	// costs more only for the rare lines that came through an adapter.
+	for depth := 3; depth < 32; depth++ {
+		pc, file, line, ok := runtime.Caller(depth)
+		if !ok {
+			break
 		}
-		if !more {
-			return "unknown"
+		fn := ""
+		if f := runtime.FuncForPC(pc); f != nil {
+			fn = f.Name() // right for inlined frames too
+		}
+		if !isLoggingFrame(fn, file) {
+			return filepath.Base(file) + ":" + strconv.Itoa(line)
 		}
 	}
+	return "unknown"
 }
 
-func isLoggingFrame(f runtime.Frame) bool {
-	fn := f.Function
+func isLoggingFrame(fn, file string) bool {
 	switch {
 	case strings.HasPrefix(fn, "github.com/go-kit/log."), strings.HasPrefix(fn, "github.com/go-kit/log/"),
 		strings.HasPrefix(fn, "log."), strings.HasPrefix(fn, "log/slog."):
 		return true
 	case strings.HasPrefix(fn, packagePath+"."):
 		// This package's own tests log directly: they are callers.
-		return !strings.HasSuffix(f.File, "_test.go")
+		return !strings.HasSuffix(file, "_test.go")
 	}
 	return false
 }
