@@ -3,15 +3,20 @@ package testenv
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 const (
@@ -26,8 +31,29 @@ type Alertmanager struct {
 	t       testing.TB
 	cfgPath string
 	port    int
+	scheme  string
 	proc    *process
 	client  *http.Client
+	// user and password are the harness's own basic-auth credentials.
+	user, password string
+}
+
+// AMWeb secures an Alertmanager's HTTP API through --web.config.file; the
+// zero value serves plain HTTP to anyone.
+type AMWeb struct {
+	// CA issues the server certificate (for 127.0.0.1): TLS is on when set.
+	CA *CA
+	// RequireClientCert makes Alertmanager refuse clients without a
+	// certificate issued by CA.
+	RequireClientCert bool
+	// Users are the basic-auth users and their passwords; Alertmanager
+	// gets them bcrypt-hashed. Without any, no authentication is asked.
+	Users map[string]string
+	// ClientCert and User are what the harness itself uses for its
+	// requests (ready checks, Alerts, PostAlerts): by default a certificate
+	// issued by CA and the first user by name.
+	ClientCert *Cert
+	User       string
 }
 
 // AMAlert is one alert as returned by GET /api/v2/alerts.
@@ -69,35 +95,97 @@ type AMPostableAlert struct {
 // answers 200.
 func StartAlertmanager(t testing.TB, configYAML string) *Alertmanager {
 	t.Helper()
+	return StartSecureAlertmanager(t, configYAML, AMWeb{})
+}
+
+// StartSecureAlertmanager is StartAlertmanager with the API behind the TLS
+// and authentication web asks for.
+func StartSecureAlertmanager(t testing.TB, configYAML string, web AMWeb) *Alertmanager {
+	t.Helper()
 	bin := RequireBinary(t, amBinary)
 	dir := t.TempDir()
 	port := FreePort(t)
+	// No keep-alive: no idle connection goroutines outlive a request.
+	transport := &http.Transport{DisableKeepAlives: true}
 	a := &Alertmanager{
 		t:       t,
 		cfgPath: filepath.Join(dir, "alertmanager.yml"),
 		port:    port,
-		// No keep-alive: no idle connection goroutines outlive a request.
-		client: &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}},
+		scheme:  "http",
+		client:  &http.Client{Timeout: 5 * time.Second, Transport: transport},
 	}
 	if err := os.WriteFile(a.cfgPath, []byte(configYAML), 0o644); err != nil {
 		t.Fatalf("testenv: writing %s: %v", a.cfgPath, err)
 	}
-	a.proc = newProcess(t, "alertmanager", filepath.Join(dir, "alertmanager.log"), bin,
-		"--config.file="+a.cfgPath,
-		"--storage.path="+filepath.Join(dir, "data"),
-		"--web.listen-address=127.0.0.1:"+strconv.Itoa(port),
-		"--web.external-url="+a.URL(),
+	var webArgs []string
+	if web.CA != nil || len(web.Users) > 0 {
+		webConfig, err := a.secure(t, web, transport)
+		if err != nil {
+			t.Fatalf("testenv: %v", err)
+		}
+		webArgs = append(webArgs, "--web.config.file="+WriteFile(t, "alertmanager-web.yml", webConfig))
+	}
+	a.proc = newProcess(t, "alertmanager", filepath.Join(dir, "alertmanager.log"), bin, append([]string{
+		"--config.file=" + a.cfgPath,
+		"--storage.path=" + filepath.Join(dir, "data"),
+		"--web.listen-address=127.0.0.1:" + strconv.Itoa(port),
+		"--web.external-url=" + a.URL(),
 		"--cluster.listen-address=",
 		"--data.retention=1h",
 		"--log.level=debug",
-	)
+	}, webArgs...)...)
 	a.proc.dir = dir
 	a.Start()
 	return a
 }
 
-// URL returns the base URL, "http://127.0.0.1:PORT".
-func (a *Alertmanager) URL() string { return "http://127.0.0.1:" + strconv.Itoa(a.port) }
+// secure returns the web configuration web asks for and sets up the
+// harness's own client (transport, user) to pass it.
+func (a *Alertmanager) secure(t testing.TB, web AMWeb, transport *http.Transport) (string, error) {
+	var b strings.Builder
+	if web.CA != nil {
+		a.scheme = "https"
+		server := web.CA.Issue(t, fmt.Sprintf("alertmanager-%d", a.port))
+		fmt.Fprintf(&b, "tls_server_config:\n  cert_file: %q\n  key_file: %q\n", server.CertFile, server.KeyFile)
+		if web.RequireClientCert {
+			fmt.Fprintf(&b, "  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: %q\n", web.CA.CertFile)
+		}
+		transport.TLSClientConfig = &tls.Config{RootCAs: web.CA.Pool(), MinVersion: tls.VersionTLS12}
+		if web.RequireClientCert {
+			client := web.ClientCert
+			if client == nil {
+				client = web.CA.Issue(t, fmt.Sprintf("testenv-%d", a.port))
+			}
+			transport.TLSClientConfig.Certificates = []tls.Certificate{client.TLS}
+		}
+	}
+	if len(web.Users) > 0 {
+		names := make([]string, 0, len(web.Users))
+		for name := range web.Users {
+			names = append(names, name)
+		}
+		sort.Strings(names)
+		b.WriteString("basic_auth_users:\n")
+		for _, name := range names {
+			// The lowest cost: the tests are about who gets in, not about
+			// how hard the hash is to break.
+			hash, err := bcrypt.GenerateFromPassword([]byte(web.Users[name]), bcrypt.MinCost)
+			if err != nil {
+				return "", fmt.Errorf("hashing the password of %s: %w", name, err)
+			}
+			fmt.Fprintf(&b, "  %q: %q\n", name, hash)
+		}
+		a.user = web.User
+		if a.user == "" {
+			a.user = names[0]
+		}
+		a.password = web.Users[a.user]
+	}
+	return b.String(), nil
+}
+
+// URL returns the base URL, "http://127.0.0.1:PORT" (https with TLS).
+func (a *Alertmanager) URL() string { return a.scheme + "://127.0.0.1:" + strconv.Itoa(a.port) }
 
 // LogPath returns the path of Alertmanager's output log.
 func (a *Alertmanager) LogPath() string { return a.proc.logPath }
@@ -200,6 +288,9 @@ func (a *Alertmanager) do(ctx context.Context, method, path string, body []byte,
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if a.user != "" {
+		req.SetBasicAuth(a.user, a.password)
 	}
 	resp, err := a.client.Do(req)
 	if err != nil {
