@@ -164,6 +164,7 @@ func newCommandLine(stdout, stderr io.Writer) *commandLine {
 	app.Flag("alertmanager.url", "Alertmanager base URL (e.g. http://alertmanager:9093); repeat for each Alertmanager of an HA set.").StringsVar(&c.alertmanagers)
 	app.Flag("alertmanager.resend-interval", "How often firing alerts are re-sent to Alertmanager.").Default("1m").DurationVar(&o.ResendInterval)
 	app.Flag("alertmanager.timeout", "Timeout of one request to Alertmanager.").Default("10s").DurationVar(&o.AlertmanagerTimeout)
+	app.Flag("alertmanager.http-config-file", "Path to an HTTP client configuration file for Alertmanager (Prometheus format: tls_config, basic_auth, authorization, oauth2, proxy_url); re-read on reload.").StringVar(&o.AlertmanagerHTTPConfigFile)
 
 	// Logging.
 	app.Flag("level", "Set logging level (INFO|WARN|DEBUG|ERROR); same as --log.level.").Short('l').StringVar(&c.legacyLevel)

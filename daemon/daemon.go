@@ -22,6 +22,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+	promconfig "github.com/prometheus/common/config"
 	"github.com/prometheus/common/version"
 	toolkitweb "github.com/prometheus/exporter-toolkit/web"
 	"gopkg.in/yaml.v3"
@@ -59,6 +60,10 @@ type Options struct {
 	AlertmanagerURLs    []*url.URL
 	ResendInterval      time.Duration
 	AlertmanagerTimeout time.Duration
+	// AlertmanagerHTTPConfigFile holds the HTTP client configuration
+	// (TLS, authentication, proxy) towards the Alertmanagers, in
+	// Prometheus's format; "" = defaults. Reloads re-read it.
+	AlertmanagerHTTPConfigFile string
 
 	// Ready, if set, receives each listener's address once bound (tests).
 	Ready func(addr string)
@@ -106,11 +111,16 @@ func Run(ctx context.Context, opts Options, logger log.Logger, reload <-chan str
 	if err := toolkitweb.Validate(*d.web.WebConfigFile); err != nil {
 		return fmt.Errorf("--web.config.file %s: %w", *d.web.WebConfigFile, err)
 	}
+	// Likewise rather than send alerts without them.
+	httpConfig, err := d.loadHTTPConfig()
+	if err != nil {
+		return err
+	}
 	if opts.ConfigFile == "" {
 		level.Warn(logger).Log("msg", "no configuration file given (-f/--config.file): nothing to watch")
 	}
 	d.cfg = cfg
-	return d.run(ctx, reload)
+	return d.run(ctx, reload, httpConfig)
 }
 
 // webFlags returns f with every nil field pointing to its zero value.
@@ -131,7 +141,21 @@ func webFlags(f *toolkitweb.FlagConfig) toolkitweb.FlagConfig {
 	return w
 }
 
-func (d *Daemon) run(ctx context.Context, reload <-chan struct{}) error {
+// loadHTTPConfig reads the Alertmanager HTTP client configuration file;
+// nil without one.
+func (d *Daemon) loadHTTPConfig() (*promconfig.HTTPClientConfig, error) {
+	file := d.opts.AlertmanagerHTTPConfigFile
+	if file == "" {
+		return nil, nil
+	}
+	cfg, err := alerting.LoadHTTPConfig(file)
+	if err != nil {
+		return nil, fmt.Errorf("--alertmanager.http-config-file %s: %w", file, err)
+	}
+	return cfg, nil
+}
+
+func (d *Daemon) run(ctx context.Context, reload <-chan struct{}, httpConfig *promconfig.HTTPClientConfig) error {
 	opts, logger, reg := d.opts, d.logger, d.registry
 	reg.MustRegister(
 		versioncollector.NewCollector("zk_monitor"),
@@ -193,6 +217,7 @@ func (d *Daemon) run(ctx context.Context, reload <-chan struct{}) error {
 	}
 	d.alerter, err = alerting.New(alerting.Options{
 		AlertmanagerURLs: opts.AlertmanagerURLs,
+		HTTPConfig:       httpConfig,
 		ResendInterval:   opts.ResendInterval,
 		Timeout:          opts.AlertmanagerTimeout,
 		ClusterName:      opts.ClusterName,
@@ -379,8 +404,8 @@ func (d *Daemon) serve(ctx context.Context, handler http.Handler, listeners []ne
 	}
 }
 
-// Reload re-reads the configuration file; a bad file keeps the running
-// configuration.
+// Reload re-reads the configuration file and the Alertmanager HTTP client
+// configuration file; if either is bad, both running configurations stay.
 func (d *Daemon) Reload() (err error) {
 	d.reloadMu.Lock()
 	defer d.reloadMu.Unlock()
@@ -396,6 +421,15 @@ func (d *Daemon) Reload() (err error) {
 	cfg, warnings, err := LoadConfig(d.opts.ConfigFile)
 	if err != nil {
 		return err
+	}
+	httpConfig, err := d.loadHTTPConfig()
+	if err != nil {
+		return err
+	}
+	if d.opts.AlertmanagerHTTPConfigFile != "" {
+		if err := d.alerter.SetHTTPConfig(httpConfig); err != nil {
+			return fmt.Errorf("--alertmanager.http-config-file %s: %w", d.opts.AlertmanagerHTTPConfigFile, err)
+		}
 	}
 	d.logWarnings(warnings)
 	d.watcher.SetConfig(cfg)
