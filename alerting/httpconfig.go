@@ -32,15 +32,19 @@ func LoadHTTPConfig(file string) (*promconfig.HTTPClientConfig, error) {
 		return nil, err
 	}
 	cfg.SetDirectory(filepath.Dir(file))
-	for _, f := range httpConfigFiles(cfg) {
-		fh, err := os.Open(f.path)
+	files, refs := httpConfigSources(cfg)
+	if len(refs) > 0 {
+		return nil, fmt.Errorf("%s: secrets by reference are not supported; use a file", refs[0].key)
+	}
+	for _, f := range files {
+		fh, err := os.Open(f.value)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", f.key, err)
 		}
 		fh.Close()
 	}
-	// Reads and parses the CA and the client certificate and key, and
-	// refuses what this agent cannot provide (secrets by reference).
+	// Parses the CA and the client certificate and key now rather than
+	// at the first delivery.
 	c, err := promconfig.NewClientFromConfig(*cfg, "alertmanager")
 	if err != nil {
 		return nil, err
@@ -64,45 +68,57 @@ func ParseHTTPConfig(content []byte) (*promconfig.HTTPClientConfig, error) {
 	return &cfg, nil
 }
 
-// configFile is a file an HTTP client configuration names, with its key.
-type configFile struct{ key, path string }
+// setting is one string setting of an HTTP client configuration.
+type setting struct{ key, value string }
 
-// httpConfigFiles lists the files cfg names, sorted by key.
-func httpConfigFiles(cfg *promconfig.HTTPClientConfig) []configFile {
-	var files []configFile
-	add := func(key, path string) {
-		if path != "" {
-			files = append(files, configFile{key, path})
+// httpConfigSources lists the files cfg reads secrets and certificates
+// from, and the secrets it wants by reference, each sorted by key.
+func httpConfigSources(cfg *promconfig.HTTPClientConfig) (files, refs []setting) {
+	add := func(list *[]setting, key, value string) {
+		if value != "" {
+			*list = append(*list, setting{key, value})
 		}
 	}
 	addTLS := func(prefix string, t *promconfig.TLSConfig) {
-		add(prefix+"tls_config.ca_file", t.CAFile)
-		add(prefix+"tls_config.cert_file", t.CertFile)
-		add(prefix+"tls_config.key_file", t.KeyFile)
+		prefix += "tls_config."
+		add(&files, prefix+"ca_file", t.CAFile)
+		add(&files, prefix+"cert_file", t.CertFile)
+		add(&files, prefix+"key_file", t.KeyFile)
+		add(&refs, prefix+"ca_ref", t.CARef)
+		add(&refs, prefix+"cert_ref", t.CertRef)
+		add(&refs, prefix+"key_ref", t.KeyRef)
 	}
 	addTLS("", &cfg.TLSConfig)
 	if a := cfg.BasicAuth; a != nil {
-		add("basic_auth.username_file", a.UsernameFile)
-		add("basic_auth.password_file", a.PasswordFile)
+		add(&files, "basic_auth.username_file", a.UsernameFile)
+		add(&files, "basic_auth.password_file", a.PasswordFile)
+		add(&refs, "basic_auth.username_ref", a.UsernameRef)
+		add(&refs, "basic_auth.password_ref", a.PasswordRef)
 	}
 	if a := cfg.Authorization; a != nil {
-		add("authorization.credentials_file", a.CredentialsFile)
+		add(&files, "authorization.credentials_file", a.CredentialsFile)
+		add(&refs, "authorization.credentials_ref", a.CredentialsRef)
 	}
-	add("bearer_token_file", cfg.BearerTokenFile)
 	if o := cfg.OAuth2; o != nil {
-		add("oauth2.client_secret_file", o.ClientSecretFile)
-		add("oauth2.client_certificate_key_file", o.ClientCertificateKeyFile)
+		add(&files, "oauth2.client_secret_file", o.ClientSecretFile)
+		add(&files, "oauth2.client_certificate_key_file", o.ClientCertificateKeyFile)
+		add(&refs, "oauth2.client_secret_ref", o.ClientSecretRef)
+		add(&refs, "oauth2.client_certificate_key_ref", o.ClientCertificateKeyRef)
 		addTLS("oauth2.", &o.TLSConfig)
 	}
 	if h := cfg.HTTPHeaders; h != nil {
 		for name, v := range h.Headers {
 			for _, f := range v.Files {
-				add("http_headers."+name+".files", f)
+				add(&files, "http_headers."+name+".files", f)
 			}
 		}
 	}
-	sort.SliceStable(files, func(i, j int) bool { return files[i].key < files[j].key })
-	return files
+	byKey := func(list []setting) {
+		sort.SliceStable(list, func(i, j int) bool { return list[i].key < list[j].key })
+	}
+	byKey(files)
+	byKey(refs)
+	return files, refs
 }
 
 // authKey names the authentication cfg sets, "" if none.
