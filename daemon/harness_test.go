@@ -22,8 +22,10 @@ const waitFor = 15 * time.Second
 
 // agent is a daemon running in-process.
 type agent struct {
-	t   *testing.T
-	URL string
+	t *testing.T
+	// opts are the options the agent was started with.
+	opts daemon.Options
+	URL  string
 	// URLs has one URL per listen address, URL being the first.
 	URLs   []string
 	Logs   *testenv.SyncBuffer
@@ -50,7 +52,7 @@ func baseOptions(zkAddr, configFile string) daemon.Options {
 
 func startAgent(t *testing.T, opts daemon.Options) *agent {
 	t.Helper()
-	a := &agent{t: t, Logs: &testenv.SyncBuffer{}, done: make(chan error, 1), reload: make(chan struct{}, 1)}
+	a := &agent{t: t, opts: opts, Logs: &testenv.SyncBuffer{}, done: make(chan error, 1), reload: make(chan struct{}, 1)}
 	listeners := len(*opts.Web.WebListenAddresses)
 	addr := make(chan string, listeners)
 	opts.Ready = func(s string) { addr <- s }
