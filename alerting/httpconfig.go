@@ -34,12 +34,12 @@ func LoadHTTPConfig(file string) (*promconfig.HTTPClientConfig, error) {
 	cfg.SetDirectory(filepath.Dir(file))
 	files, refs := httpConfigSources(cfg)
 	if len(refs) > 0 {
-		return nil, fmt.Errorf("%s: secrets by reference are not supported; use a file", refs[0].key)
+		return nil, fmt.Errorf("%s: secrets by reference are not supported; use a file", refs[0].Key)
 	}
 	for _, f := range files {
-		fh, err := os.Open(f.value)
+		fh, err := os.Open(f.Path)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", f.key, err)
+			return nil, fmt.Errorf("%s: %w", f.Key, err)
 		}
 		fh.Close()
 	}
@@ -68,15 +68,28 @@ func ParseHTTPConfig(content []byte) (*promconfig.HTTPClientConfig, error) {
 	return &cfg, nil
 }
 
-// setting is one string setting of an HTTP client configuration.
-type setting struct{ key, value string }
+// ConfigFile is a file an HTTP client configuration reads.
+type ConfigFile struct {
+	// Key is where the configuration names it, such as
+	// "tls_config.ca_file" or "basic_auth.password_file".
+	Key  string
+	Path string
+}
+
+// HTTPConfigFiles lists the files cfg reads secrets and certificates from,
+// sorted by key.
+func HTTPConfigFiles(cfg *promconfig.HTTPClientConfig) []ConfigFile {
+	files, _ := httpConfigSources(cfg)
+	return files
+}
 
 // httpConfigSources lists the files cfg reads secrets and certificates
-// from, and the secrets it wants by reference, each sorted by key.
-func httpConfigSources(cfg *promconfig.HTTPClientConfig) (files, refs []setting) {
-	add := func(list *[]setting, key, value string) {
+// from, and the secrets it wants by reference (Path holding the name),
+// each sorted by key.
+func httpConfigSources(cfg *promconfig.HTTPClientConfig) (files, refs []ConfigFile) {
+	add := func(list *[]ConfigFile, key, value string) {
 		if value != "" {
-			*list = append(*list, setting{key, value})
+			*list = append(*list, ConfigFile{key, value})
 		}
 	}
 	addTLS := func(prefix string, t *promconfig.TLSConfig) {
@@ -113,8 +126,8 @@ func httpConfigSources(cfg *promconfig.HTTPClientConfig) (files, refs []setting)
 			}
 		}
 	}
-	byKey := func(list []setting) {
-		sort.SliceStable(list, func(i, j int) bool { return list[i].key < list[j].key })
+	byKey := func(list []ConfigFile) {
+		sort.SliceStable(list, func(i, j int) bool { return list[i].Key < list[j].Key })
 	}
 	byKey(files)
 	byKey(refs)

@@ -52,6 +52,7 @@ type podSpec struct {
 	SecurityContext    struct {
 		RunAsNonRoot *bool `yaml:"runAsNonRoot"`
 		RunAsUser    *int  `yaml:"runAsUser"`
+		FSGroup      *int  `yaml:"fsGroup"`
 	} `yaml:"securityContext"`
 	Containers []container `yaml:"containers"`
 	Volumes    []struct {
@@ -59,6 +60,11 @@ type podSpec struct {
 		ConfigMap *struct {
 			Name string `yaml:"name"`
 		} `yaml:"configMap"`
+		Secret *struct {
+			SecretName  string `yaml:"secretName"`
+			Optional    *bool  `yaml:"optional"`
+			DefaultMode *int   `yaml:"defaultMode"`
+		} `yaml:"secret"`
 	} `yaml:"volumes"`
 }
 
@@ -372,8 +378,14 @@ func configMapFile(t *testing.T, objs []k8sObject, pod podSpec, c container) (st
 	if !ok {
 		return "", false
 	}
+	return mountedConfigMapFile(objs, pod, c, cf)
+}
+
+// mountedConfigMapFile returns the content of the file the container sees
+// at path, taken from the ConfigMap mounted in its directory.
+func mountedConfigMapFile(objs []k8sObject, pod podSpec, c container, path string) (string, bool) {
 	for _, m := range c.VolumeMounts {
-		if filepath.Dir(cf) != filepath.Clean(m.MountPath) {
+		if filepath.Dir(path) != filepath.Clean(m.MountPath) {
 			continue
 		}
 		for _, v := range pod.Volumes {
@@ -382,7 +394,7 @@ func configMapFile(t *testing.T, objs []k8sObject, pod podSpec, c container) (st
 			}
 			for _, o := range objs {
 				if o.Kind == "ConfigMap" && o.Metadata.Name == v.ConfigMap.Name {
-					data, ok := o.Data[filepath.Base(cf)]
+					data, ok := o.Data[filepath.Base(path)]
 					return data, ok
 				}
 			}
