@@ -2,16 +2,8 @@ package daemon_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"io"
-	"math/big"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -27,47 +19,6 @@ import (
 	"github.com/zk-monitor/zk_monitor/internal/testenv"
 )
 
-// selfSigned writes a self-signed certificate for 127.0.0.1 and its key
-// into dir and returns their paths and the certificate.
-func selfSigned(t *testing.T, dir string) (certFile, keyFile string, cert *x509.Certificate) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "zk_monitor test"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err = x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return certFile, keyFile, cert
-}
-
 // TestWebConfigTLSAndBasicAuth serves the agent through exporter-toolkit
 // with --web.config.file (TLS and basic auth) on two listen addresses and
 // talks to it with a real TLS client.
@@ -76,7 +27,9 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 	c := admin(t, zkServer.Addr())
 	ensure(t, c, "/tls/a")
 	dir := t.TempDir()
-	certFile, keyFile, cert := selfSigned(t, dir)
+	ca := testenv.NewCA(t, "web")
+	server := ca.Issue(t, "zk_monitor")
+	certFile, keyFile := server.CertFile, server.KeyFile
 	const user, password = "prometheus", "correct horse battery staple"
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
 	if err != nil {
@@ -94,10 +47,8 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 	opts.EnableLifecycle = true
 	a := startAgent(t, opts)
 
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
 	client := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{
-		TLSClientConfig:   &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
+		TLSClientConfig:   &tls.Config{RootCAs: ca.Pool(), MinVersion: tls.VersionTLS12},
 		DisableKeepAlives: true,
 	}}
 	do := func(method, rawURL, user, password string) (int, string, http.Header) {
