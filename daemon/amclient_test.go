@@ -27,6 +27,14 @@ const nullRoute = "route: {receiver: 'null'}\nreceivers: [{name: 'null'}]\n"
 // given up for the leadership term.
 const msgProbeDisabled = "restart detection disabled"
 
+// skipIfShort skips tests that need a real ZooKeeper and Alertmanager.
+func skipIfShort(t *testing.T) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("needs a real ZooKeeper and Alertmanager")
+	}
+}
+
 // amAgent starts an agent whose only path, /<cluster>/empty, has no
 // children and so alerts at once, sending to amURL with the HTTP client
 // configuration httpConfig ("" for none).
@@ -91,6 +99,7 @@ func alertsOf(t *testing.T, am *testenv.Alertmanager, cluster string) []testenv.
 // delivery fails, counted and shown in /status, and the private key shows
 // nowhere.
 func TestAlertmanagerClientCertificate(t *testing.T) {
+	skipIfShort(t)
 	zkServer := testenv.StartZooKeeper(t)
 	ca := testenv.NewCA(t, "am")
 	client := ca.Issue(t, "zk_monitor")
@@ -133,6 +142,7 @@ func TestAlertmanagerClientCertificate(t *testing.T) {
 // restart detection; writing the right password into the file makes the
 // next delivery succeed, with no reload.
 func TestAlertmanagerBasicAuth(t *testing.T) {
+	skipIfShort(t)
 	const (
 		user     = "zk_monitor"
 		password = "am-PASSWORD-61b0c2"
@@ -178,6 +188,7 @@ func basicAuthToken(user, password string) string {
 // refused with the path-spec file of the same reload, and delivery goes on
 // with the running configuration.
 func TestAlertmanagerHTTPConfigReload(t *testing.T) {
+	skipIfShort(t)
 	const password = "reload-PASSWORD-7d21"
 	zkServer := testenv.StartZooKeeper(t)
 	am := testenv.StartSecureAlertmanager(t, nullRoute, testenv.AMWeb{Users: map[string]string{"zk_monitor": password}})
@@ -324,6 +335,7 @@ func oauth2Server(t *testing.T, id, secret, token string) *httptest.Server {
 // arrive). No token or secret appears in the logs, /status, the landing
 // page or /metrics.
 func TestAlertmanagerTokensNeverShown(t *testing.T) {
+	skipIfShort(t)
 	zkServer := testenv.StartZooKeeper(t)
 	am := testenv.StartAlertmanager(t, nullRoute)
 

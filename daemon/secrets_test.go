@@ -26,6 +26,7 @@ import (
 // page, the answers to /-/reload, the alerts Alertmanager received and the
 // znodes the agent created. They must be nowhere.
 func TestSecretsNeverShown(t *testing.T) {
+	skipIfShort(t)
 	const (
 		user       = "monitor"
 		password   = "zk-PASSWORD-9f3c1e"
