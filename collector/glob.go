@@ -147,9 +147,7 @@ func (w *Watcher) dropMatchLocked(pattern config.PathSpec, m string, depth int, 
 		if !ok || st.Pattern != pattern.Path {
 			return nil
 		}
-		delete(w.states, m)
-		delete(w.specs, m)
-		w.sorted = nil
+		w.forgetMatchLocked(m)
 		return []string{m}
 	}
 	sub := dirKey(pattern.Path, m)
@@ -164,4 +162,12 @@ func (w *Watcher) dropMatchLocked(pattern config.PathSpec, m string, depth int, 
 		removed = append(removed, w.dropMatchLocked(pattern, child, depth+1, subLast)...)
 	}
 	return removed
+}
+
+// forgetMatchLocked stops monitoring the glob match m; telling the listener
+// is the caller's.
+func (w *Watcher) forgetMatchLocked(m string) {
+	delete(w.states, m)
+	delete(w.specs, m)
+	w.sorted = nil
 }

@@ -494,9 +494,14 @@ func (w *Watcher) readPath(ctx context.Context, p string, epoch uint64) {
 	if !ok {
 		return
 	}
+	glob := st.Pattern != ""
 	obs := compliance.Observation{Known: true}
 	children, _, err := w.zk.ChildrenW(p)
 	switch {
+	case errors.Is(err, zk.ErrNoNode) && glob:
+		// No exists watch: the directory's child watch sees it return.
+		w.vanished(p, epoch)
+		return
 	case errors.Is(err, zk.ErrNoNode):
 		exists, _, err := w.zk.ExistsW(p)
 		if err != nil {
@@ -519,6 +524,9 @@ func (w *Watcher) readPath(ctx context.Context, p string, epoch uint64) {
 		if st.Spec.Data != nil {
 			data, _, err := w.zk.GetW(p)
 			switch {
+			case errors.Is(err, zk.ErrNoNode) && glob:
+				w.vanished(p, epoch)
+				return
 			case errors.Is(err, zk.ErrNoNode):
 				obs.Exists, obs.Children = false, 0
 			case err != nil:
@@ -530,6 +538,40 @@ func (w *Watcher) readPath(ctx context.Context, p string, epoch uint64) {
 		}
 	}
 	w.store(p, epoch, obs)
+}
+
+// vanished handles a glob match that a read found missing; see
+// dropVanishedLocked.
+func (w *Watcher) vanished(p string, epoch uint64) {
+	w.mu.Lock()
+	if st, ok := w.states[p]; ok && epoch == w.epoch {
+		if st.Pattern == "" {
+			// A reload made it an exact path while it was read: read it
+			// again as one, with an exists watch.
+			w.markDirtyLocked(p)
+		} else {
+			w.dropVanishedLocked(p, st)
+		}
+	}
+	w.mu.Unlock()
+	w.signal()
+}
+
+// dropVanishedLocked drops the glob match p, found missing. A match is
+// monitored only while it exists: evaluated like an exact path ("missing =
+// 0 children") it fired a false alert for most matches deleted together
+// with their parents, because the match's own watch tends to fire before
+// its directory is listed again. Its directory is listed again now, so
+// that a match created anew meanwhile is monitored again.
+func (w *Watcher) dropVanishedLocked(p string, st *PathState) {
+	key := dirKey(st.Pattern, path.Dir(p))
+	if d := w.dirs[key]; d != nil {
+		delete(d.matches, p)
+		w.markDirtyLocked(key)
+	}
+	w.forgetMatchLocked(p)
+	w.checkSyncedLocked()
+	w.removeLocked([]string{p})
 }
 
 func (w *Watcher) readFailed(ctx context.Context, p string, epoch uint64, err error) {
@@ -574,6 +616,13 @@ func (w *Watcher) store(p string, epoch uint64, obs compliance.Observation) {
 	st, ok := w.states[p]
 	if !ok || epoch != w.epoch {
 		w.mu.Unlock()
+		return
+	}
+	if st.Pattern != "" && obs.Known && !obs.Exists {
+		// Read as an exact path, which a reload made a glob match.
+		w.dropVanishedLocked(p, st)
+		w.mu.Unlock()
+		w.signal()
 		return
 	}
 	prev := st.Observation
