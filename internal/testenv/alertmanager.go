@@ -306,3 +306,32 @@ func (a *Alertmanager) do(ctx context.Context, method, path string, body []byte,
 	}
 	return b, nil
 }
+
+// AlertsReceived returns how many alerts, firing and resolved, Alertmanager
+// has received through its API since it started
+// (alertmanager_alerts_received_total). Unlike Alerts, it also counts an
+// alert that was resolved before anyone looked.
+func (a *Alertmanager) AlertsReceived(ctx context.Context) (float64, error) {
+	body, err := a.do(ctx, http.MethodGet, "/metrics", nil, http.StatusOK)
+	if err != nil {
+		return 0, err
+	}
+	var sum float64
+	found := false
+	for _, line := range strings.Split(string(body), "\n") {
+		if !strings.HasPrefix(line, "alertmanager_alerts_received_total{") {
+			continue
+		}
+		fields := strings.Fields(line)
+		v, err := strconv.ParseFloat(fields[len(fields)-1], 64)
+		if err != nil {
+			return 0, fmt.Errorf("parsing %q: %w", line, err)
+		}
+		sum += v
+		found = true
+	}
+	if !found {
+		return 0, fmt.Errorf("no alertmanager_alerts_received_total in %s/metrics", a.URL())
+	}
+	return sum, nil
+}

@@ -545,8 +545,19 @@ func TestAlertmanagerAlerts(t *testing.T) {
 	}
 
 	t.Run("post and list", func(t *testing.T) {
+		if n, err := a.AlertsReceived(ctx); err != nil || n != 0 {
+			t.Fatalf("received %v alerts (%v) before any was posted", n, err)
+		}
 		post(t, "TestenvFirst")
 		find(t, "TestenvFirst")
+		// A resolved alert is not listed, but it is counted.
+		if err := a.PostAlerts(ctx, AMPostableAlert{Labels: map[string]string{"alertname": "TestenvResolved"},
+			StartsAt: time.Now().Add(-time.Minute), EndsAt: time.Now().Add(-time.Second)}); err != nil {
+			t.Fatalf("post: %v", err)
+		}
+		if n, err := a.AlertsReceived(ctx); err != nil || n != 2 {
+			t.Fatalf("received %v alerts (%v), want 2", n, err)
+		}
 	})
 	t.Run("restart on the same port", func(t *testing.T) {
 		url, pid := a.URL(), a.Pid()
