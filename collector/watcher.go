@@ -540,8 +540,8 @@ func (w *Watcher) readPath(ctx context.Context, p string, epoch uint64) {
 	w.store(p, epoch, obs)
 }
 
-// vanished handles a glob match that a read found missing; see
-// dropVanishedLocked.
+// vanished handles a glob match that a read found missing: it is dropped
+// (see dropVanishedLocked), never evaluated.
 func (w *Watcher) vanished(p string, epoch uint64) {
 	w.mu.Lock()
 	if st, ok := w.states[p]; ok && epoch == w.epoch {
@@ -550,28 +550,11 @@ func (w *Watcher) vanished(p string, epoch uint64) {
 			// again as one, with an exists watch.
 			w.markDirtyLocked(p)
 		} else {
-			w.dropVanishedLocked(p, st)
+			w.dropVanishedLocked(st.Pattern, p)
 		}
 	}
 	w.mu.Unlock()
 	w.signal()
-}
-
-// dropVanishedLocked drops the glob match p, found missing. A match is
-// monitored only while it exists: evaluated like an exact path ("missing =
-// 0 children") it fired a false alert for most matches deleted together
-// with their parents, because the match's own watch tends to fire before
-// its directory is listed again. Its directory is listed again now, so
-// that a match created anew meanwhile is monitored again.
-func (w *Watcher) dropVanishedLocked(p string, st *PathState) {
-	key := dirKey(st.Pattern, path.Dir(p))
-	if d := w.dirs[key]; d != nil {
-		delete(d.matches, p)
-		w.markDirtyLocked(key)
-	}
-	w.forgetMatchLocked(p)
-	w.checkSyncedLocked()
-	w.removeLocked([]string{p})
 }
 
 func (w *Watcher) readFailed(ctx context.Context, p string, epoch uint64, err error) {
@@ -620,7 +603,7 @@ func (w *Watcher) store(p string, epoch uint64, obs compliance.Observation) {
 	}
 	if st.Pattern != "" && obs.Known && !obs.Exists {
 		// Read as an exact path, which a reload made a glob match.
-		w.dropVanishedLocked(p, st)
+		w.dropVanishedLocked(st.Pattern, p)
 		w.mu.Unlock()
 		w.signal()
 		return
