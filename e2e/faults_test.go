@@ -396,20 +396,7 @@ func TestFaultEnsemble(t *testing.T) {
 		for _, i := range idx {
 			servers[i].Start()
 		}
-		var modes []string
-		testenv.Eventually(t, 60*time.Second, 100*time.Millisecond, func() bool {
-			modes = ens.Modes()
-			leaders, followers := 0, 0
-			for _, m := range modes {
-				switch m {
-				case "leader":
-					leaders++
-				case "follower":
-					followers++
-				}
-			}
-			return leaders == 1 && followers == len(servers)-1
-		}, "the ensemble did not recover all members: %v", modes)
+		waitAllServing(t, ens)
 	}
 	// stop stops server i and checks that it held agent sessions that had
 	// to move (or, without quorum, wait).

@@ -305,34 +305,7 @@ func TestFaultHostileZnodes(t *testing.T) {
 		}
 	})
 	start := time.Now()
-	var (
-		writers  sync.WaitGroup
-		batch    atomic.Int32
-		writeErr atomic.Value
-	)
-	for w := range 4 {
-		c := conns[w%len(conns)]
-		writers.Go(func() {
-			for {
-				b := int(batch.Add(1)) - 1
-				if b >= 100 {
-					return
-				}
-				ops := make([]any, 0, 1000)
-				for i := b * 1000; i < (b+1)*1000; i++ {
-					ops = append(ops, &zk.CreateRequest{Path: fmt.Sprintf("/hostile/many/child-%06d", i), Acl: open})
-				}
-				if _, err := c.Multi(ops...); err != nil {
-					writeErr.CompareAndSwap(nil, fmt.Errorf("batch %d: %w", b, err))
-					return
-				}
-			}
-		})
-	}
-	writers.Wait()
-	if err, _ := writeErr.Load().(error); err != nil {
-		t.Fatal(err)
-	}
+	createChildren(t, conns, "/hostile/many", 100000)
 	t.Logf("created 100000 children in %s", time.Since(start).Round(time.Millisecond))
 	const series = `zk_monitor_znode_children{path="/hostile/many"}`
 	testenv.Eventually(t, 60*time.Second, 100*time.Millisecond, func() bool {
