@@ -17,6 +17,9 @@
 //     and heap growth per reconnect.
 //   - BenchmarkFailover: a leader cut off from ZooKeeper (the effect of
 //     kill -9) or stopped gracefully, until another agent leads and sends.
+//   - BenchmarkHugeZnode: the agent binary watching one znode with 200,000
+//     children and almost 1 MB of data: its resident memory, its first
+//     sync and a change until the exact new count is exported.
 //
 // The change→gauge latency, its raw ZooKeeper baseline and the 10,000-path
 // scrape are benchmarks of package collector. Figures are reported with

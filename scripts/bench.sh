@@ -6,7 +6,7 @@
 #   BENCH_FULL=1      include 100,000 watched paths (default 1; 0 for a quick run)
 #   BENCH_PROFILE=1   also write CPU profiles of the scale runs to .bench/*.cpu
 #                     and heap profiles after each sync (.bench/sync-N.heap)
-# Takes about 3 minutes on 2 cores with BENCH_FULL=1. Benchmarks report
+# Takes about 4 minutes on 2 cores with BENCH_FULL=1. Benchmarks report
 # figures; none of them asserts a time.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -50,6 +50,7 @@ run collector gauge -test.bench '^Benchmark(ChangeToGauge|RawWatchRoundTrip)$' -
 run bench alert -test.bench '^BenchmarkChangeToAlert$' -test.benchtime 200x
 run bench failover -test.bench '^BenchmarkFailover$' -test.benchtime 5x
 run bench reconnect -test.bench '^BenchmarkReconnect$' -test.benchtime 5x
+run bench huge -test.bench '^BenchmarkHugeZnode$' -test.benchtime 20x
 # One-shot figures once each; scrapes and changes 20 times each.
 run bench scale-sync -test.bench '^BenchmarkScale$/paths=/^(sync|rawsync|naive)$' -test.benchtime 1x -test.timeout 30m
 run bench scale-scrape -test.bench '^BenchmarkScale$/paths=/^(scrape|change)$' -test.benchtime 20x -test.timeout 30m
@@ -133,13 +134,17 @@ zk_version=$(ls /usr/share/java/ 2>/dev/null | sed -n 's/^zookeeper-\([0-9][0-9.
     "$(num "$(metric BenchmarkReconnect resync-p50-ms)") ms" "$(num "$(metric "BenchmarkScale/paths=10000/sync" sync-s)" 1e3) ms (first sync)" "—"
   row "10,000 paths: heap growth per reconnect (no znode changed)" \
     "$(num "$(metric BenchmarkReconnect heap-KB/reconnect)") KB" "—" "≈ 0"
+  row "one znode with 200,000 children and 1 MB of data: agent process RSS after sync / after 20 changes" \
+    "$(pair BenchmarkHugeZnode rss-MB rss-end-MB MB)" "—" "—"
+  row "one znode with 200,000 children and 1 MB of data: first sync; change → exact count p50 / p99" \
+    "$(num "$(metric BenchmarkHugeZnode sync-s)") s; $(pair BenchmarkHugeZnode change-p50-ms change-p99-ms ms)" "—" "—"
   row "failover, leader killed (connection blackholed) → new leader / sending, median" \
     "$(pair BenchmarkFailover/kill lead-p50-ms send-p50-ms ms)" "2000 ms session timeout" "≈ session timeout"
   row "failover, graceful stop → new leader / sending, median" \
     "$(pair BenchmarkFailover/graceful lead-p50-ms send-p50-ms ms)" "—" "—"
   row "runs with two agents claiming leadership at once (kill)" "$(num "$(metric BenchmarkFailover/kill dual-leader)")" "—" "0"
   echo
-  echo "RSS is that of the benchmark process (its own ZooKeeper clients and test data included); heap added is what the Watcher's sync added to the Go heap."
+  echo "RSS is that of the benchmark process (its own ZooKeeper clients and test data included), but for the one huge znode: that is the agent binary's own; heap added is what the Watcher's sync added to the Go heap."
   echo "Latencies are measured by polling every 0.25 ms (alerts) or 2 ms (failover); failover runs use a 2 s ZooKeeper session timeout."
   if [ ${#failed[@]} -gt 0 ]; then
     echo

@@ -1,0 +1,121 @@
+package bench
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+
+	"github.com/zk-monitor/zk_monitor/internal/testenv"
+)
+
+// hugeChildren and hugeData are the size of BenchmarkHugeZnode's znode:
+// issue 13's trial, ZooKeeper's 1 MiB - 1 request limit less room for the
+// path and the header.
+const (
+	hugeChildren = 200000
+	hugeData     = 1<<20 - 1024
+)
+
+// startAgentProcess runs the zk_monitor binary with args and waits until it
+// serves HTTP. The agent's stop sends SIGTERM and waits for a clean exit.
+func startAgentProcess(b *testing.B, binary string, args ...string) (*agent, int) {
+	b.Helper()
+	port := testenv.FreePort(b)
+	a := &agent{url: "http://127.0.0.1:" + strconv.Itoa(port), logs: &testenv.SyncBuffer{}, done: make(chan error, 1)}
+	cmd := exec.Command(binary, append([]string{"--web.listen-address", "127.0.0.1:" + strconv.Itoa(port)}, args...)...)
+	cmd.Stdout, cmd.Stderr = a.logs, a.logs
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	go func() { a.done <- cmd.Wait() }()
+	a.cancel = func() { cmd.Process.Signal(syscall.SIGTERM) }
+	b.Cleanup(func() {
+		a.stop(b)
+		if b.Failed() {
+			b.Logf("agent logs:\n%s", a.logs.String())
+		}
+	})
+	eventually(b, 10*time.Millisecond, func() bool { return a.get("/-/healthy") != "" }, "the agent never answered")
+	return a, cmd.Process.Pid
+}
+
+// BenchmarkHugeZnode runs the zk_monitor binary (built without -race, as
+// shipped) against one znode holding 200,000 children and almost 1 MB of
+// data, watched with a children and a data check. It reports sync-s (start
+// until /metrics shows exactly 200,000 children and the checks pass),
+// rss-MB (the agent's VmRSS then) and rss-end-MB (after the iterations).
+// One iteration is one child created or deleted until /metrics shows the
+// exact new count (p50/p99): each is a full listing of 200,000 names.
+func BenchmarkHugeZnode(b *testing.B) {
+	dir := b.TempDir()
+	binary, remove, err := testenv.BuildZKMonitor("..")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(remove)
+	zkServer := testenv.StartZooKeeper(b)
+	conn := dialRaw(b, zkServer.Addr(), 10*time.Second)
+	createTree(b, conn, "/huge", hugeChildren)
+	// The data comes last: under a megabyte, ZooKeeper 3.8 creates
+	// children over ten times slower.
+	if _, err := conn.Set("/huge", append(bytes.Repeat([]byte{'A'}, hugeData-1), 'Z'), -1); err != nil {
+		b.Fatal(err)
+	}
+	cfg := filepath.Join(dir, "paths.yaml")
+	if err := os.WriteFile(cfg, fmt.Appendf(nil, "/huge: {children: %d, data: {regex: '^A+Z$'}}\n", hugeChildren), 0o600); err != nil {
+		b.Fatal(err)
+	}
+
+	start := time.Now()
+	a, pid := startAgentProcess(b, binary, "-z", zkServer.Addr(), "-f", cfg, "-c", "huge", "--agent.name", "huge")
+	exact := func(children int) func() bool {
+		return func() bool {
+			m := a.get("/metrics")
+			return metricSum(m, "zk_monitor_znode_children") == float64(children) && metricSum(m, "zk_monitor_znode_compliant") == 1
+		}
+	}
+	eventually(b, 10*time.Millisecond, exact(hugeChildren), "the agent did not report exactly %d children with passing checks", hugeChildren)
+	sync := time.Since(start)
+	status := fmt.Sprintf("/proc/%d/status", pid)
+	rss, err := readVmRSS(status)
+	if err != nil {
+		b.Fatal(err)
+	}
+
+	var change latencies
+	children := hugeChildren
+	b.ResetTimer()
+	for range b.N {
+		begin := time.Now()
+		if children == hugeChildren {
+			_, err = conn.Create("/huge/extra", nil, 0, zk.WorldACL(zk.PermAll))
+			children++
+		} else {
+			err = conn.Delete("/huge/extra", -1)
+			children--
+		}
+		if err != nil {
+			b.Fatal(err)
+		}
+		eventually(b, time.Millisecond, exact(children), "the agent did not report exactly %d children", children)
+		change = append(change, time.Since(begin))
+	}
+	b.StopTimer()
+	rssEnd, err := readVmRSS(status)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(sync.Seconds(), "sync-s")
+	b.ReportMetric(mib(rss), "rss-MB")
+	b.ReportMetric(mib(rssEnd), "rss-end-MB")
+	change.report(b, "change-")
+}
