@@ -396,7 +396,9 @@ func TestFaultEnsemble(t *testing.T) {
 		for _, i := range idx {
 			servers[i].Start()
 		}
-		waitAllServing(t, ens)
+		if err := ens.WaitAllServing(testenv.Scaled(60 * time.Second)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	// stop stops server i and checks that it held agent sessions that had
 	// to move (or, without quorum, wait).

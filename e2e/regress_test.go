@@ -80,26 +80,6 @@ func waitExactFinalState(t *testing.T, agents []*process, am *testenv.Alertmanag
 	t.Logf("final state exact: %d paths, %d firing", len(want), len(wantFiring))
 }
 
-// waitAllServing waits until every member of ens serves: one leader, the
-// others following.
-func waitAllServing(t *testing.T, ens *testenv.Ensemble) {
-	t.Helper()
-	var modes []string
-	testenv.Eventually(t, 60*time.Second, 100*time.Millisecond, func() bool {
-		modes = ens.Modes()
-		leaders, followers := 0, 0
-		for _, m := range modes {
-			switch m {
-			case "leader":
-				leaders++
-			case "follower":
-				followers++
-			}
-		}
-		return leaders == 1 && followers == len(modes)-1
-	}, "the ensemble did not recover all members: %v", modes)
-}
-
 // TestFaultEnsembleLeaderFlips flips 20 paths in and out of spec 746 times
 // in all while the ZooKeeper ensemble's leader is killed (SIGKILL) and
 // restarted 4 times; two agents watch them through the whole ensemble.
@@ -172,7 +152,9 @@ func TestFaultEnsembleLeaderFlips(t *testing.T) {
 		t.Logf("kill %d: killed zookeeper-%d, the leader, after %d flips", k+1, l+1, flipped)
 		flip(perPhase) // the first ones wait for the new leader
 		servers[l].Start()
-		waitAllServing(t, ens)
+		if err := ens.WaitAllServing(testenv.Scaled(60 * time.Second)); err != nil {
+			t.Fatalf("kill %d: %v", k+1, err)
+		}
 	}
 	flip(total - flipped)
 

@@ -100,6 +100,24 @@ var ErrNoQuorum = errors.New("no serving quorum")
 // WaitServing waits until a quorum of members serves requests: exactly one
 // leader and, counting it, a majority answering srvr with leader or follower.
 func (e *Ensemble) WaitServing(timeout time.Duration) error {
+	if modes, ok := e.waitMembers(timeout, len(e.servers)/2+1); !ok {
+		return fmt.Errorf("%w after %v: modes %q", ErrNoQuorum, timeout, modes)
+	}
+	return nil
+}
+
+// WaitAllServing waits until every member serves requests: one leader, the
+// others following (a restarted member has rejoined).
+func (e *Ensemble) WaitAllServing(timeout time.Duration) error {
+	if modes, ok := e.waitMembers(timeout, len(e.servers)); !ok {
+		return fmt.Errorf("not every member serves after %v: modes %q", timeout, modes)
+	}
+	return nil
+}
+
+// waitMembers waits until exactly one member leads and n, counting it,
+// serve; it returns the last modes seen.
+func (e *Ensemble) waitMembers(timeout time.Duration, n int) ([]string, bool) {
 	var modes []string
 	ok := poll(timeout, 100*time.Millisecond, func() bool {
 		modes = e.Modes()
@@ -113,10 +131,7 @@ func (e *Ensemble) WaitServing(timeout time.Duration) error {
 				serving++
 			}
 		}
-		return leaders == 1 && serving > len(e.servers)/2
+		return leaders == 1 && serving >= n
 	})
-	if !ok {
-		return fmt.Errorf("%w after %v: modes %q", ErrNoQuorum, timeout, modes)
-	}
-	return nil
+	return modes, ok
 }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/smtp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -220,6 +221,9 @@ func TestEnsemble(t *testing.T) {
 		if err := e.WaitServing(30 * time.Second); err != nil {
 			t.Fatal(err)
 		}
+		if err := e.WaitAllServing(500 * time.Millisecond); err == nil {
+			t.Fatalf("WaitAllServing with a member down succeeded; modes %q", e.Modes())
+		}
 		if _, _, err := conn.Get("/ensemble"); err != nil {
 			t.Fatalf("get with one follower down: %v", err)
 		}
@@ -252,6 +256,15 @@ func TestEnsemble(t *testing.T) {
 		c, _ := connectZK(t, e.Addrs(), 4*time.Second)
 		if _, _, err := c.Get("/ensemble"); err != nil {
 			t.Fatalf("get after quorum is back: %v", err)
+		}
+	})
+	t.Run("all serve after the last restart", func(t *testing.T) {
+		first.Start()
+		if err := e.WaitAllServing(30 * time.Second); err != nil {
+			t.Fatal(err)
+		}
+		if modes := e.Modes(); slices.Contains(modes, "") || slices.Contains(modes, "down") {
+			t.Fatalf("modes %q after WaitAllServing", modes)
 		}
 	})
 }
