@@ -28,7 +28,7 @@ import (
 // firingPaths returns the paths cluster has an active ZnodeNotCompliant
 // alert for in am.
 func firingPaths(am *testenv.Alertmanager, cluster string) (map[string]bool, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), testenv.Scaled(2*time.Second))
 	defer cancel()
 	alerts, err := am.Alerts(ctx)
 	if err != nil {

@@ -260,7 +260,7 @@ func TestEnsemble(t *testing.T) {
 	})
 	t.Run("all serve after the last restart", func(t *testing.T) {
 		first.Start()
-		if err := e.WaitAllServing(30 * time.Second); err != nil {
+		if err := e.WaitAllServing(Scaled(30 * time.Second)); err != nil {
 			t.Fatal(err)
 		}
 		if modes := e.Modes(); slices.Contains(modes, "") || slices.Contains(modes, "down") {
