@@ -54,7 +54,9 @@ func startAgentProcess(b *testing.B, binary string, args ...string) (*agent, int
 // until /metrics shows exactly 200,000 children and the checks pass),
 // rss-MB (the agent's VmRSS then) and rss-end-MB (after the iterations).
 // One iteration is one child created or deleted until /metrics shows the
-// exact new count (p50/p99): each is a full listing of 200,000 names.
+// exact new count (change-p50/p99): each is a full listing of 200,000
+// names and a read of the data. Its baseline (raw-p50/p99) is that listing
+// and read alone, by a plain go-zookeeper client.
 func BenchmarkHugeZnode(b *testing.B) {
 	dir := b.TempDir()
 	binary, remove, err := testenv.BuildZKMonitor("..")
@@ -91,7 +93,7 @@ func BenchmarkHugeZnode(b *testing.B) {
 		b.Fatal(err)
 	}
 
-	var change latencies
+	var change, raw latencies
 	children := hugeChildren
 	b.ResetTimer()
 	for range b.N {
@@ -108,6 +110,16 @@ func BenchmarkHugeZnode(b *testing.B) {
 		}
 		eventually(b, time.Millisecond, exact(children), "the agent did not report exactly %d children", children)
 		change = append(change, time.Since(begin))
+
+		begin = time.Now()
+		names, _, err := conn.Children("/huge")
+		if err != nil || len(names) != children {
+			b.Fatalf("raw listing: %d children, %v", len(names), err)
+		}
+		if _, _, err := conn.Get("/huge"); err != nil {
+			b.Fatal(err)
+		}
+		raw = append(raw, time.Since(begin))
 	}
 	b.StopTimer()
 	rssEnd, err := readVmRSS(status)
@@ -118,4 +130,5 @@ func BenchmarkHugeZnode(b *testing.B) {
 	b.ReportMetric(mib(rss), "rss-MB")
 	b.ReportMetric(mib(rssEnd), "rss-end-MB")
 	change.report(b, "change-")
+	raw.report(b, "raw-")
 }

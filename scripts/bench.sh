@@ -137,7 +137,8 @@ zk_version=$(ls /usr/share/java/ 2>/dev/null | sed -n 's/^zookeeper-\([0-9][0-9.
   row "one znode with 200,000 children and 1 MB of data: agent process RSS after sync / after 20 changes" \
     "$(pair BenchmarkHugeZnode rss-MB rss-end-MB MB)" "—" "—"
   row "one znode with 200,000 children and 1 MB of data: first sync; change → exact count p50 / p99" \
-    "$(num "$(metric BenchmarkHugeZnode sync-s)") s; $(pair BenchmarkHugeZnode change-p50-ms change-p99-ms ms)" "—" "—"
+    "$(num "$(metric BenchmarkHugeZnode sync-s)") s; $(pair BenchmarkHugeZnode change-p50-ms change-p99-ms ms)" \
+    "$(pair BenchmarkHugeZnode raw-p50-ms raw-p99-ms ms) (raw getChildren + getData)" "—"
   row "failover, leader killed (connection blackholed) → new leader / sending, median" \
     "$(pair BenchmarkFailover/kill lead-p50-ms send-p50-ms ms)" "2000 ms session timeout" "≈ session timeout"
   row "failover, graceful stop → new leader / sending, median" \
