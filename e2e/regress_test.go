@@ -43,12 +43,12 @@ func firingPaths(am *testenv.Alertmanager, cluster string) (map[string]bool, err
 	return out, nil
 }
 
-// waitExactFinalState waits until every agent's /status shows exactly the
+// waitExactState waits until every agent's /status shows exactly the
 // compliance want and Alertmanager holds exactly one active alert for each
 // path of want that is not compliant, and no other alert of cluster; then
 // it checks that this stays so for a few resend intervals (nothing stale
 // is resent, nothing missing comes back).
-func waitExactFinalState(t *testing.T, agents []*process, am *testenv.Alertmanager, cluster string, want map[string]any) {
+func waitExactState(t *testing.T, agents []*process, am *testenv.Alertmanager, cluster string, want map[string]any) {
 	t.Helper()
 	wantFiring := map[string]bool{}
 	for p, v := range want {
@@ -74,10 +74,10 @@ func waitExactFinalState(t *testing.T, agents []*process, am *testenv.Alertmanag
 	for range 8 {
 		time.Sleep(faultResend / 2)
 		if firing, err = firingPaths(am, cluster); err != nil || !reflect.DeepEqual(firing, wantFiring) {
-			t.Fatalf("after reaching the final state Alertmanager has alerts firing for %v (%v), want exactly %v", firing, err, wantFiring)
+			t.Fatalf("after reaching the state Alertmanager has alerts firing for %v (%v), want exactly %v", firing, err, wantFiring)
 		}
 	}
-	t.Logf("final state exact: %d paths, %d firing", len(want), len(wantFiring))
+	t.Logf("state exact: %d paths, %d firing", len(want), len(wantFiring))
 }
 
 // TestFaultEnsembleLeaderFlips flips 20 paths in and out of spec 746 times
@@ -125,7 +125,7 @@ func TestFaultEnsembleLeaderFlips(t *testing.T) {
 		}
 		return out
 	}
-	waitExactFinalState(t, agents, am, "flips", want())
+	waitExactState(t, agents, am, "flips", want())
 	watch := watchSplitBrain(agents)
 
 	flipped := 0
@@ -164,7 +164,7 @@ func TestFaultEnsembleLeaderFlips(t *testing.T) {
 			t.Fatalf("%s/c exists = %v (%v) after %d flips, want %v", name(i), ok, err, flipped, inSpec[i])
 		}
 	}
-	waitExactFinalState(t, agents, am, "flips", want())
+	waitExactState(t, agents, am, "flips", want())
 	watch.Check(t)
 }
 
@@ -293,7 +293,7 @@ func TestFaultReloadDuringGlobChurn(t *testing.T) {
 			want[fmt.Sprintf("/churn/s%02d/inst", i)] = true
 		}
 	}
-	waitExactFinalState(t, []*process{a}, am, "churn", want)
+	waitExactState(t, []*process{a}, am, "churn", want)
 	checkNoLeak(t, []*process{a}, usage)
 }
 
