@@ -8,7 +8,7 @@ require (
 	github.com/go-kit/log v0.2.1
 	github.com/go-logfmt/logfmt v0.5.1
 	github.com/go-openapi/strfmt v0.27.0
-	github.com/go-zookeeper/zk v1.0.4
+	github.com/go-zookeeper/zk v1.0.4 // replaced below
 	github.com/prometheus/alertmanager v0.34.2
 	github.com/prometheus/client_golang v1.25.0
 	github.com/prometheus/client_model v0.6.3
@@ -66,3 +66,8 @@ require (
 	golang.org/x/text v0.43.0 // indirect
 	golang.org/x/time v0.15.0 // indirect
 )
+
+// go-zookeeper v1.0.4 with the lastZxid data race fixed as in the unmerged
+// upstream pull request go-zookeeper/zk#35; see
+// third_party/go-zookeeper/zk/README.zk_monitor.md.
+replace github.com/go-zookeeper/zk => ./third_party/go-zookeeper/zk
