@@ -9,18 +9,18 @@ import (
 	"github.com/zk-monitor/zk_monitor/config"
 )
 
-// ConnectString is a parsed ZooKeeper connect string such as
+// connectString is a parsed ZooKeeper connect string such as
 // "zk1:2181,zk2:2181/chroot".
-type ConnectString struct {
+type connectString struct {
 	Servers []string // host:port, a port defaulted to 2181
 	Chroot  string   // "" or an absolute path without a trailing slash
 }
 
-// ParseConnectString parses a ZooKeeper connect string the way the Java
+// parseConnectString parses a ZooKeeper connect string the way the Java
 // client does: comma-separated host[:port] entries, optionally followed by a
 // chroot path that applies to every server.
-func ParseConnectString(s string) (ConnectString, error) {
-	var cs ConnectString
+func parseConnectString(s string) (connectString, error) {
+	var cs connectString
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return cs, fmt.Errorf("empty ZooKeeper connect string")

@@ -8,14 +8,14 @@ import (
 func TestParseConnectString(t *testing.T) {
 	cases := []struct {
 		in      string
-		want    ConnectString
+		want    connectString
 		wantErr string
 	}{
-		{in: "localhost:2181", want: ConnectString{Servers: []string{"localhost:2181"}}},
-		{in: "zk1,zk2:2182", want: ConnectString{Servers: []string{"zk1:2181", "zk2:2182"}}},
-		{in: " zk1:2181 , zk2:2181/apps/zk ", want: ConnectString{Servers: []string{"zk1:2181", "zk2:2181"}, Chroot: "/apps/zk"}},
-		{in: "zk1:2181/", want: ConnectString{Servers: []string{"zk1:2181"}}},
-		{in: "[::1]:2181,[::1]", want: ConnectString{Servers: []string{"[::1]:2181", "[::1]:2181"}}},
+		{in: "localhost:2181", want: connectString{Servers: []string{"localhost:2181"}}},
+		{in: "zk1,zk2:2182", want: connectString{Servers: []string{"zk1:2181", "zk2:2182"}}},
+		{in: " zk1:2181 , zk2:2181/apps/zk ", want: connectString{Servers: []string{"zk1:2181", "zk2:2181"}, Chroot: "/apps/zk"}},
+		{in: "zk1:2181/", want: connectString{Servers: []string{"zk1:2181"}}},
+		{in: "[::1]:2181,[::1]", want: connectString{Servers: []string{"[::1]:2181", "[::1]:2181"}}},
 		{in: "", wantErr: "empty ZooKeeper connect string"},
 		{in: "zk1:2181,,zk2", wantErr: `connect string "zk1:2181,,zk2": empty server entry`},
 		{in: "zk1:0", wantErr: `connect string "zk1:0": server "zk1:0": port must be 1-65535`},
@@ -27,7 +27,7 @@ func TestParseConnectString(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.in, func(t *testing.T) {
-			got, err := ParseConnectString(tc.in)
+			got, err := parseConnectString(tc.in)
 			if tc.wantErr != "" {
 				if err == nil || err.Error() != tc.wantErr {
 					t.Fatalf("err = %v, want %q", err, tc.wantErr)

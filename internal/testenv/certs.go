@@ -28,14 +28,18 @@ var serials atomic.Int64
 type CA struct {
 	// CertFile is the CA certificate (PEM), for ca_file settings.
 	CertFile string
-	cert     *x509.Certificate
-	key      *ecdsa.PrivateKey
-	dir      string
+	// PEM is the content of CertFile: a trust store.
+	PEM  []byte
+	cert *x509.Certificate
+	key  *ecdsa.PrivateKey
+	dir  string
 }
 
 // Cert is a certificate issued by a CA, with its private key.
 type Cert struct {
 	CertFile, KeyFile string
+	// CertPEM is the content of CertFile.
+	CertPEM []byte
 	// KeyPEM is the content of KeyFile: a secret to look for in output.
 	KeyPEM string
 	// TLS is the pair for a tls.Config.
@@ -59,6 +63,7 @@ func NewCA(t testing.TB, name string) *CA {
 	}
 	ca := &CA{cert: cert, key: key, dir: t.TempDir()}
 	ca.CertFile = writePEM(t, ca.dir, name+"-ca.crt", "CERTIFICATE", der)
+	ca.PEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 	return ca
 }
 
@@ -73,8 +78,16 @@ func (ca *CA) Pool() *x509.CertPool {
 // or localhost and for clients.
 func (ca *CA) Issue(t testing.TB, commonName string) *Cert {
 	t.Helper()
+	return ca.IssueWindow(t, commonName, time.Now().Add(-certValidity), time.Now().Add(certValidity))
+}
+
+// IssueWindow is Issue for a certificate valid from notBefore to notAfter
+// (an expired one, say).
+func (ca *CA) IssueWindow(t testing.TB, commonName string, notBefore, notAfter time.Time) *Cert {
+	t.Helper()
 	key := newKey(t)
 	tmpl := certTemplate(commonName)
+	tmpl.NotBefore, tmpl.NotAfter = notBefore, notAfter
 	tmpl.KeyUsage = x509.KeyUsageDigitalSignature
 	tmpl.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}
 	tmpl.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1)}
@@ -96,6 +109,7 @@ func (ca *CA) Issue(t testing.TB, commonName string) *Cert {
 		t.Fatal(err)
 	}
 	c.KeyPEM = string(keyPEM)
+	c.CertPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
 	if c.TLS, err = tls.LoadX509KeyPair(c.CertFile, c.KeyFile); err != nil {
 		t.Fatalf("testenv: loading %s: %v", commonName, err)
 	}

@@ -51,17 +51,59 @@ type ZooKeeper struct {
 	id         int // myid; 0 for a standalone server
 	dir        string
 	clientPort int
+	securePort int // 0 without ZKTLS
 	proc       *process
+}
+
+// ZKOption changes the configuration of a standalone ZooKeeper.
+type ZKOption func(t testing.TB, cfg *zkSettings)
+
+type zkSettings struct {
+	lines      []string // more zoo.cfg lines
+	securePort int
+}
+
+// ZKConfig adds lines to zoo.cfg. Keys ZooKeeper does not know become Java
+// system properties named "zookeeper.<key>" (request_throttle_max_requests,
+// throttled_op_wait_time, ...).
+func ZKConfig(lines ...string) ZKOption {
+	return func(_ testing.TB, cfg *zkSettings) { cfg.lines = append(cfg.lines, lines...) }
+}
+
+// ZKTLS adds a secureClientPort served with TLS by Netty, as ZooKeeper's
+// admin guide configures it: keyStore is a PEM file with the server's
+// private key and certificate, trustStore a PEM file with the CA
+// certificates that client certificates must chain to, which clients must
+// present (ssl.clientAuth=need). The plain clientPort stays.
+func ZKTLS(keyStore, trustStore string) ZKOption {
+	return func(t testing.TB, cfg *zkSettings) {
+		cfg.securePort = FreePort(t)
+		cfg.lines = append(cfg.lines,
+			fmt.Sprintf("secureClientPort=%d", cfg.securePort),
+			"serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory",
+			"ssl.keyStore.location="+keyStore,
+			"ssl.keyStore.type=PEM",
+			"ssl.trustStore.location="+trustStore,
+			"ssl.trustStore.type=PEM",
+			"ssl.clientAuth=need",
+		)
+	}
 }
 
 // StartZooKeeper starts a standalone ZooKeeper on a free port with its data in
 // a temporary directory and waits until it serves requests. tickTime is 200ms
 // and minSessionTimeout 400ms so that tests can use short sessions.
-func StartZooKeeper(t testing.TB) *ZooKeeper {
+func StartZooKeeper(t testing.TB, opts ...ZKOption) *ZooKeeper {
 	t.Helper()
 	dir := t.TempDir()
 	port := FreePort(t)
-	z := newZooKeeper(t, 0, dir, port, zkConfig(dir, port, nil))
+	var settings zkSettings
+	for _, o := range opts {
+		o(t, &settings)
+	}
+	cfg := zkConfig(dir, port, nil) + strings.Join(append(settings.lines, ""), "\n")
+	z := newZooKeeper(t, 0, dir, port, cfg)
+	z.securePort = settings.securePort
 	if err := z.start(); err != nil {
 		t.Fatalf("testenv: %v", err)
 	}
@@ -209,6 +251,14 @@ func (z *ZooKeeper) Addr() string {
 
 // Port returns the client port.
 func (z *ZooKeeper) Port() int { return z.clientPort }
+
+// SecureAddr returns the TLS client address (ZKTLS), "127.0.0.1:PORT".
+func (z *ZooKeeper) SecureAddr() string {
+	if z.securePort == 0 {
+		z.t.Fatal("testenv: ZooKeeper started without ZKTLS has no secure address")
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(z.securePort))
+}
 
 // ID returns the server's myid in its ensemble, 0 for a standalone server.
 func (z *ZooKeeper) ID() int { return z.id }
