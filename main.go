@@ -57,6 +57,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err := zkclient.Seed(zkclient.Options{
 			ConnectString: o.ZooKeeper, SessionTimeout: o.SessionTimeout,
 			Username: o.ZooKeeperUser, Password: o.ZooKeeperPass,
+			TLS: o.ZooKeeperTLS,
 		}, cl.files, cl.seedDelete)
 		if err != nil {
 			fmt.Fprintf(stderr, "zk_monitor seed: %v\n", err)
@@ -140,6 +141,14 @@ func newCommandLine(stdout, stderr io.Writer) *commandLine {
 	app.Flag("zookeeper_pass", "ZooKeeper digest-auth password (visible in ps; prefer --zookeeper_pass_file).").StringVar(&o.ZooKeeperPass)
 	app.Flag("zookeeper_pass_file", "File holding the ZooKeeper digest-auth password.").StringVar(&c.passwordFile)
 	app.Flag("zookeeper.session-timeout", "ZooKeeper session timeout; a leader that loses its session is replaced within it.").Default("10s").DurationVar(&o.SessionTimeout)
+	// TLS to ZooKeeper's secureClientPort; on when any of these is given.
+	// The files are read again on every connection.
+	app.Flag("zookeeper.tls", "Connect to ZooKeeper with TLS, verifying the servers with the system's root CAs unless --zookeeper.tls.ca-file is given.").BoolVar(&o.ZooKeeperTLS.Enabled)
+	app.Flag("zookeeper.tls.ca-file", "CA certificates (PEM) that verify the ZooKeeper servers; turns on TLS.").StringVar(&o.ZooKeeperTLS.CAFile)
+	app.Flag("zookeeper.tls.cert-file", "Client certificate (PEM) for ZooKeeper servers that require one, with --zookeeper.tls.key-file; turns on TLS.").StringVar(&o.ZooKeeperTLS.CertFile)
+	app.Flag("zookeeper.tls.key-file", "Private key (PEM) of --zookeeper.tls.cert-file; turns on TLS.").StringVar(&o.ZooKeeperTLS.KeyFile)
+	app.Flag("zookeeper.tls.server-name", "Name the ZooKeeper servers' certificates must carry (default: each server's host); turns on TLS.").StringVar(&o.ZooKeeperTLS.ServerName)
+	app.Flag("zookeeper.tls.insecure-skip-verify", "Do not verify the ZooKeeper servers' certificates (testing only); turns on TLS.").BoolVar(&o.ZooKeeperTLS.InsecureSkipVerify)
 
 	// Cluster.
 	app.Flag("cluster_name", "Unique cluster name (ie, prod-zookeeper-monitor); agents with the same name elect one leader.").Short('c').Default(cluster.DefaultName).StringVar(&o.ClusterName)
@@ -245,7 +254,7 @@ func (c *commandLine) finish() error {
 		return err
 	}
 
-	if _, err := zkclient.ParseConnectString(o.ZooKeeper); err != nil {
+	if err := zkclient.ValidateConnectString(o.ZooKeeper); err != nil {
 		return fmt.Errorf("-z/--zookeeper: %w", err)
 	}
 	if o.SessionTimeout < 100*time.Millisecond {

@@ -210,6 +210,23 @@ func TestParseArgs(t *testing.T) {
 				t.Errorf("%s delete=%v", c.chosen, c.seedDelete)
 			}
 		}},
+		{name: "ZooKeeper TLS", args: []string{"--zookeeper.tls.ca-file=ca.pem", "--zookeeper.tls.cert-file=c.pem", "--zookeeper.tls.key-file=c.key",
+			"--zookeeper.tls.server-name=zk.example.com", "--zookeeper.tls.insecure-skip-verify"}, check: func(t *testing.T, c parsed) {
+			want := zkclient.TLSOptions{CAFile: "ca.pem", CertFile: "c.pem", KeyFile: "c.key", ServerName: "zk.example.com", InsecureSkipVerify: true}
+			if c.options.ZooKeeperTLS != want {
+				t.Errorf("TLS %+v, want %+v", c.options.ZooKeeperTLS, want)
+			}
+		}},
+		{name: "ZooKeeper TLS with system roots", args: []string{"--zookeeper.tls"}, check: func(t *testing.T, c parsed) {
+			if !c.options.ZooKeeperTLS.On() || c.options.ZooKeeperTLS.CAFile != "" {
+				t.Errorf("TLS %+v", c.options.ZooKeeperTLS)
+			}
+		}},
+		{name: "seed with ZooKeeper TLS", args: []string{"seed", "--zookeeper.tls.ca-file", "ca.pem", "/a"}, check: func(t *testing.T, c parsed) {
+			if c.chosen != c.seedCmd.FullCommand() || c.options.ZooKeeperTLS.CAFile != "ca.pem" {
+				t.Errorf("%s %+v", c.chosen, c.options.ZooKeeperTLS)
+			}
+		}},
 		{name: "port too large", args: []string{"-p", "70000"}, wantErr: `-p/--port "70000" must be a port number 1-65535`},
 		{name: "port zero", args: []string{"-p", "0"}, wantErr: `-p/--port "0"`},
 		{name: "port not a number", args: []string{"--port", "http"}, wantErr: `-p/--port "http"`},

@@ -44,6 +44,7 @@ type Options struct {
 	SessionTimeout time.Duration
 	ZooKeeperUser  string
 	ZooKeeperPass  string
+	ZooKeeperTLS   zkclient.TLSOptions
 
 	ClusterPrefix string
 	ClusterName   string
@@ -186,6 +187,7 @@ func (d *Daemon) run(ctx context.Context, reload <-chan struct{}, httpConfig *pr
 		SessionTimeout: opts.SessionTimeout,
 		Username:       opts.ZooKeeperUser,
 		Password:       opts.ZooKeeperPass,
+		TLS:            opts.ZooKeeperTLS,
 		Logger:         log.With(logger, "component", "zookeeper"),
 		Registerer:     reg,
 	})

@@ -60,3 +60,10 @@ func parseConnectString(s string) (connectString, error) {
 	}
 	return cs, nil
 }
+
+// ValidateConnectString reports what is wrong with a connect string, so a
+// command line can be refused before anything connects.
+func ValidateConnectString(s string) error {
+	_, err := parseConnectString(s)
+	return err
+}
