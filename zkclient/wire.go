@@ -240,9 +240,12 @@ func (w *wireConn) bound(t time.Time) time.Time {
 }
 
 // handshakeTimeout is how long one server may take to complete a
-// connection (TCP, TLS and ZooKeeper's handshake), as in ZooKeeper's Java
-// client: the session timeout divided among the servers, so that a round
-// over all of them, hung ones included, fits in one session timeout.
+// connection (TCP, TLS and ZooKeeper's handshake): the session timeout
+// divided among the servers, as in ZooKeeper's Java client, so that a round
+// over all of them, hung ones included, fits in one session timeout; and no
+// more than the 2/3 of it that go-zookeeper waits for a frame once
+// connected, so that a lone server that accepted the connection while
+// starting up and never answers is tried again while the session lives.
 func handshakeTimeout(sessionTimeout time.Duration, servers int) time.Duration {
-	return sessionTimeout / time.Duration(max(servers, 1))
+	return min(sessionTimeout/time.Duration(max(servers, 1)), sessionTimeout*2/3)
 }

@@ -267,3 +267,20 @@ func TestCause(t *testing.T) {
 		t.Errorf("cause = %q", got)
 	}
 }
+
+func TestHandshakeTimeout(t *testing.T) {
+	for _, tc := range []struct {
+		servers int
+		want    time.Duration
+	}{
+		{0, 4 * time.Second * 2 / 3},
+		{1, 4 * time.Second * 2 / 3},
+		{2, 2 * time.Second},
+		{3, 4 * time.Second / 3},
+		{5, 800 * time.Millisecond},
+	} {
+		if got := handshakeTimeout(4*time.Second, tc.servers); got != tc.want {
+			t.Errorf("%d servers: %v, want %v", tc.servers, got, tc.want)
+		}
+	}
+}
