@@ -20,9 +20,12 @@
 //   - BenchmarkHugeZnode: the agent binary watching one znode with 200,000
 //     children and almost 1 MB of data: its resident memory, its first
 //     sync and a change until the exact new count is exported.
+//   - BenchmarkZooKeeperRestart: 20 restarts of ZooKeeper, until a zkclient
+//     and a plain go-zookeeper client have a session again.
 //
 // The change→gauge latency, its raw ZooKeeper baseline and the 10,000-path
-// scrape are benchmarks of package collector. Figures are reported with
+// scrape are benchmarks of package collector; the first session with a hung
+// first server (BenchmarkHungFirstServer) is one of package zkclient. Figures are reported with
 // b.ReportMetric; nothing here asserts a time. scripts/bench.sh (make bench)
 // runs them all and prints the table of figures.
 //

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # make bench: runs zk_monitor's benchmarks against a real ZooKeeper and
-# Alertmanager on loopback (packages collector and bench, see bench/doc.go)
+# Alertmanager on loopback (packages collector, bench and zkclient, see
+# bench/doc.go)
 # and prints a Markdown table of the figures beside their baselines, also
 # written to .bench/results.md. Raw `go test -bench` output: .bench/raw.txt.
 #   BENCH_FULL=1      include 100,000 watched paths (default 1; 0 for a quick run)
 #   BENCH_PROFILE=1   also write CPU profiles of the scale runs to .bench/*.cpu
 #                     and heap profiles after each sync (.bench/sync-N.heap)
-# Takes about 4 minutes on 2 cores with BENCH_FULL=1. Benchmarks report
+# Takes about 5 minutes on 2 cores with BENCH_FULL=1. Benchmarks report
 # figures; none of them asserts a time.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +23,7 @@ failed=()
 
 "$GO" test -c -o "$OUT/collector.test" ./collector || exit 1
 "$GO" test -c -o "$OUT/bench.test" ./bench || exit 1
+"$GO" test -c -o "$OUT/zkclient.test" ./zkclient || exit 1
 abs_out=$(cd "$OUT" && pwd)
 
 # run PKG NAME ARGS...: runs one benchmark set of a compiled test binary in
@@ -51,6 +53,8 @@ run bench alert -test.bench '^BenchmarkChangeToAlert$' -test.benchtime 200x
 run bench failover -test.bench '^BenchmarkFailover$' -test.benchtime 5x
 run bench reconnect -test.bench '^BenchmarkReconnect$' -test.benchtime 5x
 run bench huge -test.bench '^BenchmarkHugeZnode$' -test.benchtime 20x
+run bench restart -test.bench '^BenchmarkZooKeeperRestart$' -test.benchtime 20x -test.timeout 30m
+run zkclient hung -test.bench '^BenchmarkHungFirstServer$' -test.benchtime 5x
 # One-shot figures once each; scrapes and changes 20 times each.
 run bench scale-sync -test.bench '^BenchmarkScale$/paths=/^(sync|rawsync|naive)$' -test.benchtime 1x -test.timeout 30m
 run bench scale-scrape -test.bench '^BenchmarkScale$/paths=/^(scrape|change)$' -test.benchtime 20x -test.timeout 30m
@@ -139,6 +143,11 @@ zk_version=$(ls /usr/share/java/ 2>/dev/null | sed -n 's/^zookeeper-\([0-9][0-9.
   row "one znode with 200,000 children and 1 MB of data: first sync; change → exact count p50 / p99" \
     "$(num "$(metric BenchmarkHugeZnode sync-s)") s; $(pair BenchmarkHugeZnode change-p50-ms change-p99-ms ms)" \
     "$(pair BenchmarkHugeZnode raw-p50-ms raw-p99-ms ms) (raw getChildren + getData)" "—"
+  row "ZooKeeper restarted 20 times → session again (4 s session), median / max" \
+    "$(pair BenchmarkZooKeeperRestart reconnect-p50-ms reconnect-max-ms ms)" \
+    "$(pair BenchmarkZooKeeperRestart raw-reconnect-p50-ms raw-reconnect-max-ms ms) (go-zookeeper alone)" "≤ 6000 ms (session + 2 s)"
+  row "hung first server of two → first session (4 s session), median / max of 5" \
+    "$(pair BenchmarkHungFirstServer connect-p50-ms connect-max-ms ms)" "26.7 s (go-zookeeper alone: 10 × 2/3 session)" "< 6000 ms"
   row "failover, leader killed (connection blackholed) → new leader / sending, median" \
     "$(pair BenchmarkFailover/kill lead-p50-ms send-p50-ms ms)" "2000 ms session timeout" "≈ session timeout"
   row "failover, graceful stop → new leader / sending, median" \

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/go-kit/log"
+	"github.com/go-zookeeper/zk"
 
 	"github.com/zk-monitor/zk_monitor/internal/testenv"
 	"github.com/zk-monitor/zk_monitor/zkclient"
@@ -43,8 +44,11 @@ func TestTLS(t *testing.T) {
 	expired := ca.IssueWindow(t, "zk_monitor", time.Now().Add(-48*time.Hour), time.Now().Add(-24*time.Hour))
 
 	t.Run("connects", func(t *testing.T) {
-		c := testenv.ZKClient(t, zkclient.Options{ConnectString: zkServer.SecureAddr(), TLS: files(valid, caFile)})
-		if _, err := c.Create("/over-tls", []byte("x"), 0, zkclient.DigestACL("", "")); err != nil {
+		// With digest auth too: only this user may read the node.
+		const user, password = "monitor", "pw-over-tls"
+		c := testenv.ZKClient(t, zkclient.Options{ConnectString: zkServer.SecureAddr(), TLS: files(valid, caFile), Username: user, Password: password})
+		acl := zk.DigestACL(zk.PermAll, user, password)
+		if _, err := c.Create("/over-tls", []byte("x"), 0, acl); err != nil {
 			t.Fatal(err)
 		}
 		if data, _, err := c.Get("/over-tls"); err != nil || string(data) != "x" {
