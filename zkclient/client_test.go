@@ -1,8 +1,14 @@
 package zkclient_test
 
 import (
+	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/go-kit/log"
+	"github.com/go-logfmt/logfmt"
 
 	"github.com/zk-monitor/zk_monitor/internal/testenv"
 	"github.com/zk-monitor/zk_monitor/zkclient"
@@ -68,5 +74,51 @@ func TestSeed(t *testing.T) {
 	}
 	if err := zkclient.Seed(opts, []string{"relative"}, false); err == nil {
 		t.Fatal("a relative path must be refused")
+	}
+}
+
+// TestLogLines: every line the client logs, its own and go-zookeeper's
+// (at debug level, under the key library), has each key once beside the
+// caller's own keys, and a message that starts in lower case unless it
+// starts with ZooKeeper.
+func TestLogLines(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs a real ZooKeeper")
+	}
+	zkServer := testenv.StartZooKeeper(t)
+	proxy := testenv.NewProxy(t, zkServer.Addr())
+	logs := &testenv.SyncBuffer{}
+	logger := log.With(log.NewLogfmtLogger(logs), "component", "zookeeper")
+	c := testenv.ZKClient(t, zkclient.Options{ConnectString: proxy.Addr() + ",127.0.0.1:1", SessionTimeout: 4 * time.Second, Logger: logger})
+	proxy.Cut()
+	testenv.Eventually(t, 10*time.Second, time.Millisecond, func() bool { return !c.Connected() }, "the cut was not noticed")
+	proxy.Restore()
+	testenv.Eventually(t, 10*time.Second, time.Millisecond, c.Connected, "no reconnect")
+	c.Close()
+
+	dec := logfmt.NewDecoder(strings.NewReader(logs.String()))
+	lines, library := 0, 0
+	for dec.ScanRecord() {
+		lines++
+		seen := map[string]bool{}
+		for dec.ScanKeyval() {
+			key, value := string(dec.Key()), string(dec.Value())
+			if seen[key] {
+				t.Errorf("line %d: key %s twice", lines, key)
+			}
+			seen[key] = true
+			if key == "library" {
+				library++
+			}
+			if r, _ := utf8.DecodeRuneInString(value); key == "msg" && unicode.IsUpper(r) && !strings.HasPrefix(value, "ZooKeeper") {
+				t.Errorf("line %d: message %q starts in upper case", lines, value)
+			}
+		}
+	}
+	if err := dec.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if library == 0 || lines == library {
+		t.Errorf("%d lines, %d of them go-zookeeper's: want both kinds\n%s", lines, library, logs)
 	}
 }
