@@ -218,7 +218,7 @@ func TestParseArgs(t *testing.T) {
 			}
 		}},
 		{name: "ZooKeeper TLS with system roots", args: []string{"--zookeeper.tls"}, check: func(t *testing.T, c parsed) {
-			if !c.options.ZooKeeperTLS.On() || c.options.ZooKeeperTLS.CAFile != "" {
+			if c.options.ZooKeeperTLS != (zkclient.TLSOptions{Enabled: true}) {
 				t.Errorf("TLS %+v", c.options.ZooKeeperTLS)
 			}
 		}},

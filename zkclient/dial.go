@@ -32,13 +32,13 @@ type TLSOptions struct {
 	InsecureSkipVerify bool
 }
 
-// On reports whether TLS is configured.
-func (o TLSOptions) On() bool {
+// on reports whether TLS is configured.
+func (o TLSOptions) on() bool {
 	return o.Enabled || o.CAFile != "" || o.CertFile != "" || o.KeyFile != "" || o.ServerName != "" || o.InsecureSkipVerify
 }
 
 func (o TLSOptions) validate() error {
-	if !o.On() {
+	if !o.on() {
 		return nil
 	}
 	if (o.CertFile == "") != (o.KeyFile == "") {
@@ -129,7 +129,7 @@ func (c *Client) connectFailed(server string, err error) {
 
 func (c *Client) connect(network, addr string, dialTimeout time.Duration, deadline time.Time) (net.Conn, error) {
 	conn, err := net.DialTimeout(network, addr, dialTimeout)
-	if err != nil || !c.opts.TLS.On() {
+	if err != nil || !c.opts.TLS.on() {
 		return conn, err
 	}
 	cfg, err := c.opts.TLS.config()
