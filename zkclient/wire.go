@@ -102,12 +102,10 @@ type wireConn struct {
 
 	handshakeDone atomic.Bool
 
-	readMu  sync.Mutex // the library reads from one goroutine at a time; be safe anyway
-	in      frameScanner
-	inCount int
-
-	writeMu  sync.Mutex
-	out      frameScanner
+	// The library reads and writes from one goroutine each at a time; the
+	// locks keep the scanners whole even if a later version does not.
+	in, out  direction
+	inCount  int
 	outCount int
 
 	// setWatches holds the xids of setWatches requests written and not yet
@@ -128,8 +126,8 @@ func newWireConn(c net.Conn, start time.Time, timeout time.Duration, sessionTime
 		sessionTimeout:    sessionTimeout,
 		setWatches:        map[int32]struct{}{},
 	}
-	w.in.onFrame = w.readFrame
-	w.out.onFrame = w.writtenFrame
+	w.in.frames.onFrame = w.readFrame
+	w.out.frames.onFrame = w.writtenFrame
 	// Bound the handshake even if the library sets no deadline of its own.
 	if err := c.SetDeadline(w.handshakeDeadline); err != nil {
 		return nil, err
@@ -137,22 +135,22 @@ func newWireConn(c net.Conn, start time.Time, timeout time.Duration, sessionTime
 	return w, nil
 }
 
-func (w *wireConn) Read(p []byte) (int, error) {
-	w.readMu.Lock()
-	defer w.readMu.Unlock()
-	n, err := w.Conn.Read(p)
-	w.in.scan(p[:n])
-	if err != nil && !w.handshakeDone.Load() {
-		w.handshakeFailed(err)
-	}
-	return n, err
+// direction is one way of the connection.
+type direction struct {
+	mu     sync.Mutex
+	frames frameScanner
 }
 
-func (w *wireConn) Write(p []byte) (int, error) {
-	w.writeMu.Lock()
-	defer w.writeMu.Unlock()
-	n, err := w.Conn.Write(p)
-	w.out.scan(p[:n])
+func (w *wireConn) Read(p []byte) (int, error) { return w.transfer(&w.in, w.Conn.Read, p) }
+
+func (w *wireConn) Write(p []byte) (int, error) { return w.transfer(&w.out, w.Conn.Write, p) }
+
+// transfer reads or writes p with op and scans the bytes that went through.
+func (w *wireConn) transfer(d *direction, op func([]byte) (int, error), p []byte) (int, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	n, err := op(p)
+	d.frames.scan(p[:n])
 	if err != nil && !w.handshakeDone.Load() {
 		w.handshakeFailed(err)
 	}

@@ -284,3 +284,34 @@ func TestHandshakeTimeout(t *testing.T) {
 		}
 	}
 }
+
+// TestWireConnIsCheap: following the frames costs no allocation per read
+// or write, whatever the size of the frames.
+func TestWireConnIsCheap(t *testing.T) {
+	big := reply(5, 0, 1<<20)
+	conn := &chunkConn{in: bytes.NewReader(nil), chunk: len(big)}
+	var log wireLog
+	w, err := newWireConn(conn, time.Now(), time.Second, func() time.Duration { return time.Second }, log.events())
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.in.Reset(connectResponse(1000, 1))
+	if _, err := io.Copy(io.Discard, w); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, len(big))
+	request := request(6, 4, 100)
+	allocs := testing.AllocsPerRun(50, func() {
+		conn.in.Reset(big)
+		if _, err := io.ReadFull(w, buf); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write(request); err != nil {
+			t.Fatal(err)
+		}
+		conn.out.Reset()
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per megabyte frame read and request written", allocs)
+	}
+}
