@@ -198,10 +198,13 @@ func New(opts Options) (*Client, error) {
 			Help: "Number of ZooKeeper requests that failed with an error other than a missing node, by operation.",
 		}, []string{"op"}),
 	}
+	// Export zeros so rate() works from the first scrape.
 	for _, op := range []string{"children", "exists", "get", "set", "create", "delete"} {
-		// Export zeros so rate() works from the first scrape.
 		c.requests.WithLabelValues(op)
 		c.failures.WithLabelValues(op)
+	}
+	for _, t := range []zk.EventType{zk.EventNodeCreated, zk.EventNodeDeleted, zk.EventNodeDataChanged, zk.EventNodeChildrenChanged} {
+		c.watchEvents.WithLabelValues(eventTypeName(t))
 	}
 	hosts := opts.hostProvider
 	if hosts == nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/go-kit/log"
 	"github.com/go-logfmt/logfmt"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/zk-monitor/zk_monitor/internal/testenv"
 	"github.com/zk-monitor/zk_monitor/zkclient"
@@ -120,5 +121,38 @@ func TestLogLines(t *testing.T) {
 	}
 	if library == 0 || lines == library {
 		t.Errorf("%d lines, %d of them go-zookeeper's: want both kinds\n%s", lines, library, logs)
+	}
+}
+
+// TestMetricsFromTheStart: every counter family is exported before the
+// first session, with a zero series per label value, so that rate() and
+// the deploy files' queries work from the first scrape.
+func TestMetricsFromTheStart(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	c, err := zkclient.New(zkclient.Options{ConnectString: "127.0.0.1:1", SessionTimeout: time.Second, Registerer: reg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	series := map[string]int{}
+	for _, f := range families {
+		series[f.GetName()] = len(f.GetMetric())
+	}
+	for name, want := range map[string]int{
+		"zk_monitor_zookeeper_connected":                    1,
+		"zk_monitor_zookeeper_reconnects_total":             1,
+		"zk_monitor_zookeeper_session_expirations_total":    1,
+		"zk_monitor_zookeeper_watch_restore_failures_total": 1,
+		"zk_monitor_zookeeper_watch_events_total":           4,
+		"zk_monitor_zookeeper_requests_total":               6,
+		"zk_monitor_zookeeper_request_failures_total":       6,
+	} {
+		if series[name] != want {
+			t.Errorf("%s: %d series before the first session, want %d", name, series[name], want)
+		}
 	}
 }
