@@ -329,10 +329,12 @@ func (c *Client) handle(ev zk.Event) {
 		level.Info(c.logger).Log("msg", "ZooKeeper session established", "session", fmt.Sprintf("0x%x", session), "new_session", newSession, "server", c.conn.Server())
 		c.publish(Event{Kind: SessionUp, SessionID: session, NewSession: newSession})
 	case ev.Type == zk.EventSession && ev.State == zk.StateDisconnected:
-		if !c.setDisconnected() || c.closing.Load() {
+		if !c.setDisconnected() {
 			return
 		}
-		level.Warn(c.logger).Log("msg", "ZooKeeper connection lost")
+		if !c.closing.Load() {
+			level.Warn(c.logger).Log("msg", "ZooKeeper connection lost")
+		}
 		c.publish(Event{Kind: SessionDown})
 	case ev.Type == zk.EventSession && ev.State == zk.StateExpired:
 		c.watches.lostAll()
