@@ -420,6 +420,7 @@ func eventTypeName(t zk.EventType) string {
 
 // libraryLogger adapts go-zookeeper's Printf logging onto the go-kit
 // logger, at debug level: what matters of it the client logs itself, once.
+// It only logs: nothing in this package depends on the library's wording.
 type libraryLogger struct {
 	logger log.Logger
 }
