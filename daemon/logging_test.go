@@ -20,8 +20,6 @@ import (
 var knownDuplicates = map[string]string{
 	// cluster.New scopes its logger with component=cluster itself.
 	"component=cluster cluster": "cluster/cluster.go (New)",
-	// zkclient scopes go-zookeeper's logger with a second component.
-	"component=zookeeper go-zookeeper": "zkclient/client.go (New)",
 }
 
 // TestLogLinesHaveUniqueKeys runs an agent with the logger main builds and
@@ -65,7 +63,7 @@ func TestLogLinesHaveUniqueKeys(t *testing.T) {
 		`component=web msg="Listening on"`, // exporter-toolkit through the slog adapter
 		`msg="became the leader"`,          // cluster
 		`msg="ZooKeeper session established"`,
-		`component=go-zookeeper msg="connected to`, // go-zookeeper through zkclient's adapter
+		`library=go-zookeeper msg="connected to`, // go-zookeeper through zkclient's adapter
 		`component=alerting msg="leading: delivering alerts"`,
 	} {
 		eventually(t, func() bool { return strings.Contains(out.String(), want) }, "no %s line in:\n%s", want, out.String())

@@ -15,8 +15,8 @@ func TestCAIssue(t *testing.T) {
 	if !roots.AppendCertsFromPEM(ca.PEM) {
 		t.Fatal("the CA's PEM holds no certificate")
 	}
-	verify := func(c Cert, at time.Time) error {
-		pair, err := tls.X509KeyPair(c.CertPEM, c.KeyPEM)
+	verify := func(c *Cert, at time.Time) error {
+		pair, err := tls.X509KeyPair(c.CertPEM, []byte(c.KeyPEM))
 		if err != nil {
 			return err
 		}
@@ -24,16 +24,16 @@ func TestCAIssue(t *testing.T) {
 			KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth}})
 		return err
 	}
-	if err := verify(ca.IssueValid(t, "server"), time.Now()); err != nil {
+	if err := verify(ca.Issue(t, "server"), time.Now()); err != nil {
 		t.Errorf("valid certificate: %v", err)
 	}
-	expired := ca.Issue(t, "old", time.Now().Add(-2*time.Hour), time.Now().Add(-time.Hour))
+	expired := ca.IssueWindow(t, "old", time.Now().Add(-2*time.Hour), time.Now().Add(-time.Hour))
 	var invalid x509.CertificateInvalidError
 	if err := verify(expired, time.Now()); !errors.As(err, &invalid) || invalid.Reason != x509.Expired {
 		t.Errorf("expired certificate: %v", err)
 	}
 	var unknown x509.UnknownAuthorityError
-	if err := verify(NewCA(t, "other CA").IssueValid(t, "stranger"), time.Now()); !errors.As(err, &unknown) {
+	if err := verify(NewCA(t, "other CA").Issue(t, "stranger"), time.Now()); !errors.As(err, &unknown) {
 		t.Errorf("certificate of another CA: %v", err)
 	}
 }
