@@ -269,6 +269,44 @@ func TestEnsemble(t *testing.T) {
 	})
 }
 
+// TestEnsemblePartition cuts a follower off from its peers: it stops
+// serving once it gave up on its leader (SyncLimit ticks), the others serve
+// on, and it rejoins when healed.
+func TestEnsemblePartition(t *testing.T) {
+	const tick, syncLimit = 200 * time.Millisecond, 5
+	e := StartEnsembleWith(t, 3, EnsembleOptions{TickTime: tick, SyncLimit: syncLimit, PeerProxies: true})
+	cut := (e.Leader() + 1) % 3
+	conn, _ := connectZK(t, e.Addrs(), 4*time.Second)
+	if _, err := conn.Create("/partition", nil, 0, zk.WorldACL(zk.PermAll)); err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	notServing := func() bool {
+		out, err := FourLetterWord(e.Servers()[cut].Addr(), "srvr", time.Second)
+		return err == nil && strings.Contains(out, ZKNotServing)
+	}
+	if notServing() {
+		t.Fatalf("server %d not serving before the partition", cut+1)
+	}
+	start := time.Now()
+	e.Partition(cut)
+	Eventually(t, 30*time.Second, 20*time.Millisecond, notServing, "server %d still serving after the partition", cut+1)
+	if took := time.Since(start); took < syncLimit*tick/2 {
+		t.Errorf("server %d stopped serving after %v: the partition cannot have been noticed yet", cut+1, took)
+	}
+	if err := e.WaitServing(10 * time.Second); err != nil {
+		t.Fatalf("the other two: %v", err)
+	}
+	e.Heal(cut)
+	Eventually(t, 60*time.Second, 100*time.Millisecond, func() bool {
+		m, err := e.Servers()[cut].Mode()
+		return err == nil && m == "follower"
+	}, "server %d did not rejoin as a follower; modes %q", cut+1, e.Modes())
+	c, _ := connectZK(t, []string{e.Servers()[cut].Addr()}, 4*time.Second)
+	if _, _, err := c.Get("/partition"); err != nil {
+		t.Fatalf("get from the healed server: %v", err)
+	}
+}
+
 // startEcho runs a TCP echo server on loopback for the proxy tests.
 func startEcho(t *testing.T) string {
 	t.Helper()

@@ -13,9 +13,10 @@ import (
 )
 
 const (
-	// zkTickTime is the ZooKeeper tick; sessions may be as short as zkMinSessionTimeout.
+	// zkTickTime is the default ZooKeeper tick; sessions may be as short as
+	// two ticks.
 	zkTickTime          = 200 * time.Millisecond
-	zkMinSessionTimeout = 400 * time.Millisecond
+	zkSyncLimit         = 5 // ticks: 1s to notice a lost peer
 	zkMaxSessionTimeout = 60 * time.Second
 
 	zkStartTimeout = 60 * time.Second
@@ -101,7 +102,7 @@ func StartZooKeeper(t testing.TB, opts ...ZKOption) *ZooKeeper {
 	for _, o := range opts {
 		o(t, &settings)
 	}
-	cfg := zkConfig(dir, port, nil) + strings.Join(append(settings.lines, ""), "\n")
+	cfg := zkConfig(dir, port, nil, zkTickTime, zkSyncLimit) + strings.Join(append(settings.lines, ""), "\n")
 	z := newZooKeeper(t, 0, dir, port, cfg)
 	z.securePort = settings.securePort
 	if err := z.start(); err != nil {
@@ -171,13 +172,15 @@ func zkClasspath(t testing.TB) string {
 }
 
 // zkConfig renders zoo.cfg. servers are the "server.N=..." lines of an
-// ensemble, nil for a standalone server.
-func zkConfig(dir string, clientPort int, servers []string) string {
+// ensemble, nil for a standalone server. Sessions may be as short as two
+// ticks (ZooKeeper's default minSessionTimeout); a follower gives up on its
+// leader, and the leader on a follower, after syncLimit ticks of silence.
+func zkConfig(dir string, clientPort int, servers []string, tick time.Duration, syncLimit int) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "tickTime=%d\n", zkTickTime.Milliseconds())
-	fmt.Fprintf(&b, "minSessionTimeout=%d\n", zkMinSessionTimeout.Milliseconds())
+	fmt.Fprintf(&b, "tickTime=%d\n", tick.Milliseconds())
+	fmt.Fprintf(&b, "minSessionTimeout=%d\n", 2*tick.Milliseconds())
 	fmt.Fprintf(&b, "maxSessionTimeout=%d\n", zkMaxSessionTimeout.Milliseconds())
-	b.WriteString("initLimit=25\nsyncLimit=5\n") // 5s to sync, 1s to notice a lost peer
+	fmt.Fprintf(&b, "initLimit=25\nsyncLimit=%d\n", syncLimit)
 	fmt.Fprintf(&b, "dataDir=%s\n", filepath.Join(dir, "data"))
 	fmt.Fprintf(&b, "clientPortAddress=127.0.0.1\nclientPort=%d\n", clientPort)
 	b.WriteString("4lw.commands.whitelist=*\n")
