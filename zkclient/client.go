@@ -199,7 +199,7 @@ func New(opts Options) (*Client, error) {
 		}, []string{"op"}),
 	}
 	// Export zeros so rate() works from the first scrape.
-	for _, op := range []string{"children", "exists", "get", "set", "create", "delete"} {
+	for _, op := range []string{"children", "exists", "get", "set", "create", "delete", "check"} {
 		c.requests.WithLabelValues(op)
 		c.failures.WithLabelValues(op)
 	}
