@@ -50,7 +50,7 @@ func newProcess(t testing.TB, name, logPath, path string, args ...string) *proce
 func (p *process) start() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.cmd != nil && !isClosed(p.done) {
+	if p.cmd != nil && !Closed(p.done) {
 		return fmt.Errorf("starting %s: already running as pid %d", p.name, p.cmd.Process.Pid)
 	}
 	f, err := os.OpenFile(p.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
@@ -99,7 +99,7 @@ func (p *process) exited() <-chan struct{} {
 func (p *process) running() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.cmd != nil && !isClosed(p.done)
+	return p.cmd != nil && !Closed(p.done)
 }
 
 // pid returns the pid of the current or last run, 0 if never started.
@@ -124,7 +124,7 @@ func (p *process) exitErr() error {
 func (p *process) signalGroup(sig syscall.Signal) (<-chan struct{}, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.cmd == nil || isClosed(p.done) {
+	if p.cmd == nil || Closed(p.done) {
 		return p.done, false
 	}
 	_ = syscall.Kill(-p.cmd.Process.Pid, sig)
@@ -180,7 +180,8 @@ func (p *process) diedError() error {
 	return fmt.Errorf("%s exited during startup: %w (log: %s)", p.name, err, p.logPath)
 }
 
-func isClosed(ch <-chan struct{}) bool {
+// Closed reports whether ch is closed, without waiting.
+func Closed(ch <-chan struct{}) bool {
 	select {
 	case <-ch:
 		return true
