@@ -263,12 +263,6 @@ func (am *alertmanager) send(ctx context.Context, batch []*alert) error {
 }
 
 func (am *alertmanager) post(ctx context.Context, batch []*alert) error {
-	// The leadership context may end by its own clock (a lease that ran
-	// out while the process was paused) before its Done channel closes:
-	// ask it right before the request, not only in the loop.
-	if err := ctx.Err(); err != nil {
-		return err
-	}
 	body, err := json.Marshal(postable(batch, am.now().Add(4*am.resend), am.generatorURL))
 	if err != nil {
 		return fmt.Errorf("encoding alerts: %w", err)
@@ -289,9 +283,6 @@ func (am *alertmanager) post(ctx context.Context, batch []*alert) error {
 // logged; the last known uptime is kept so the restart is seen once the
 // Alertmanager answers again.
 func (am *alertmanager) probe(parent context.Context) {
-	if parent.Err() != nil {
-		return // see post
-	}
 	ctx, cancel := context.WithTimeout(parent, am.timeout)
 	defer cancel()
 	uptime, err := am.getUptime(ctx)
