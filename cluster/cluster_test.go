@@ -95,6 +95,9 @@ func TestNewOptions(t *testing.T) {
 // TestCluster runs the in-process and multi-process scenarios against one
 // real standalone ZooKeeper; every subtest has its own workspace.
 func TestCluster(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs a real ZooKeeper")
+	}
 	server := testenv.StartZooKeeper(t)
 	zkAddr := server.Addr()
 	base := func(t *testing.T, name string) agentConfig {
@@ -558,6 +561,9 @@ func sortACL(acl []zk.ACL) {
 // TestEnsembleServerStop stops the ZooKeeper server the leader is connected
 // to: leadership stays or moves, never doubles, and no agent stops.
 func TestEnsembleServerStop(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs a real ZooKeeper ensemble")
+	}
 	ens := testenv.StartEnsemble(t, 3)
 	const timeout = 4 * time.Second
 	agents := make([]*agent, 3)
@@ -610,4 +616,47 @@ func TestEnsembleServerStop(t *testing.T) {
 			t.Errorf("term %d (%v-%v) overlaps the next one starting %v", i-1, all[i-1].start, all[i-1].end, all[i].start)
 		}
 	}
+}
+
+// TestLeaderServerPartitioned cuts the leading agent's only ZooKeeper
+// server, a follower, off from its peers. It answers reads from stale data
+// for syncLimit × tickTime (2.5 s) while the quorum expires the session
+// after 2 s and lets the other agent lead: the leader must stop on its
+// lease, which only the quorum can renew, before that.
+func TestLeaderServerPartitioned(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs a real ZooKeeper ensemble")
+	}
+	ens := testenv.StartEnsembleWith(t, 3, testenv.EnsembleOptions{TickTime: 500 * time.Millisecond, SyncLimit: 5, PeerProxies: true})
+	cut := (ens.Leader() + 1) % 3
+	var others []string
+	for i, addr := range ens.Addrs() {
+		if i != cut {
+			others = append(others, addr)
+		}
+	}
+	a := startAgent(t, agentConfig{connect: ens.Addrs()[cut], name: "a", cluster: "partition", sessionTimeout: sessionTimeout})
+	testenv.Eventually(t, 20*time.Second, 2*time.Millisecond, a.cluster.IsLeader, "a leads")
+	b := startAgent(t, agentConfig{connect: strings.Join(others, ","), name: "b", cluster: "partition", sessionTimeout: sessionTimeout})
+	agents := []*agent{a, b}
+	testenv.Eventually(t, 20*time.Second, 2*time.Millisecond, func() bool { return agreedLeader(agents, 2) == a }, "both agree that a leads")
+	checkNeverTwoLeaders(t, func() []*agent { return agents })
+
+	start := time.Now()
+	ens.Partition(cut)
+	testenv.Eventually(t, 20*time.Second, 2*time.Millisecond, func() bool { return len(b.termsCopy()) == 1 }, "b leads")
+	terms := a.termsCopy()
+	if len(terms) != 1 || terms[0].end.IsZero() || !errors.Is(terms[0].cause, ErrLeaseExpired) {
+		t.Fatalf("a's terms %+v, want one ended by its lease", terms)
+	}
+	next := b.termsCopy()[0].start
+	t.Logf("a fenced by its lease %v after the partition, b leads after %v", terms[0].end.Sub(start), next.Sub(start))
+	if !terms[0].end.Before(next) {
+		t.Errorf("a's term ended at %v, after b's began at %v", terms[0].end, next)
+	}
+	if took := next.Sub(start); took > sessionTimeout+time.Second {
+		t.Errorf("b led %v after the partition, want at most the session timeout plus 1s", took)
+	}
+	ens.Heal(cut)
+	testenv.Eventually(t, 30*time.Second, 2*time.Millisecond, func() bool { return agreedLeader(agents, 2) == b }, "a is back as b's follower")
 }

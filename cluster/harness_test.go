@@ -47,6 +47,7 @@ func (l *testLogger) Write(p []byte) (int, error) {
 type termRecord struct {
 	session    int64 // the client's session when onLead was called
 	start, end time.Time
+	cause      error // why its context ended
 }
 
 // agent is one in-process zk_monitor agent: a client, a Cluster and its Run.
@@ -126,6 +127,7 @@ func (a *agent) onLead(ctx context.Context) {
 	<-ctx.Done()
 	a.mu.Lock()
 	a.terms[i].end = time.Now()
+	a.terms[i].cause = context.Cause(ctx)
 	a.mu.Unlock()
 }
 
