@@ -235,26 +235,35 @@ func (e *election) begin(ctx context.Context) (*term, error) {
 	}
 	tok := e.lease.token()
 	p := path.Join(e.ws.election, e.node)
-	ok, stat, err := e.client.ExistsW(p)
-	if err != nil {
-		return nil, fmt.Errorf("verifying election node %s: %w", e.node, err)
+	// The owner check and the quorum's confirmation go out together: the
+	// server answers them in order, and a takeover waits one round trip
+	// less.
+	type answer struct {
+		ok   bool
+		stat *zk.Stat
+		err  error
 	}
-	if !ok {
+	owner := make(chan answer, 1)
+	go func() {
+		ok, stat, err := e.client.ExistsW(p)
+		owner <- answer{ok, stat, err}
+	}()
+	sent := e.lease.now()
+	checked := e.client.Check(p, -1)
+	a := <-owner
+	switch {
+	case a.err != nil:
+		return nil, fmt.Errorf("verifying election node %s: %w", e.node, a.err)
+	case !a.ok || errors.Is(checked, zk.ErrNoNode):
 		return nil, errAgain
-	}
-	if stat.EphemeralOwner != e.session || e.client.SessionID() != e.session {
+	case a.stat.EphemeralOwner != e.session || e.client.SessionID() != e.session:
 		level.Error(e.logger).Log("msg", "lowest election node is not owned by this session; joining again", "node", e.node,
-			"owner", fmt.Sprintf("0x%x", stat.EphemeralOwner), "session", fmt.Sprintf("0x%x", e.session))
+			"owner", fmt.Sprintf("0x%x", a.stat.EphemeralOwner), "session", fmt.Sprintf("0x%x", e.session))
 		e.lease.lost(e.node, errNotOwner)
 		e.node = ""
 		return nil, errAgain
-	}
-	sent := e.lease.now()
-	if err := e.client.Check(p, -1); err != nil {
-		if errors.Is(err, zk.ErrNoNode) {
-			return nil, errAgain
-		}
-		return nil, fmt.Errorf("confirming election node %s: %w", e.node, err)
+	case checked != nil:
+		return nil, fmt.Errorf("confirming election node %s: %w", e.node, checked)
 	}
 	if t := e.lease.begin(tok, e.node, sent.Add(leaseFor(session))); t != nil {
 		return t, nil
