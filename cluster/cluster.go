@@ -7,23 +7,41 @@
 //
 // The parts, each in its own file:
 //
-//   - registration.go: the agent's node under <workspace>/agents, made again
-//     in every session and whenever someone deletes it.
+//   - registration.go: the agent's node under <workspace>/agents.
 //   - election.go: the leader-election recipe, one loop as go-zookeeper's
-//     Lock, made to survive lost connections and sessions.
+//     Lock, made to survive lost connections and sessions; candidate.go:
+//     the names of its nodes.
 //   - lease.go: leadership as a lease that only the ZooKeeper quorum can
 //     renew, and the context handed to the leader.
 //   - status.go: what /status shows.
 //
-// Fencing: leadership ends as soon as the connection to ZooKeeper is lost,
-// not only when the session expires, because a partitioned leader cannot
-// know whether a follower already took over. It resumes only when the same
-// session comes back and its election node is still the lowest and still
-// owned by that session. Leadership is also a lease, renewed only by
-// requests the ZooKeeper quorum commits and counted from when they were
-// sent, so a leader whose server lost the quorum (and answers reads from
-// stale data) or a process paused past its session (SIGSTOP, a long GC)
-// stops leading before any other agent can take over.
+// What it guarantees:
+//
+//   - Fencing: leadership ends as soon as the connection to ZooKeeper is
+//     lost, not only when the session expires, because a partitioned leader
+//     cannot know whether a follower already took over. It resumes only when
+//     the same session comes back and its election node is still the lowest
+//     and still owned by that session.
+//   - A lease: leadership is renewed only by requests the ZooKeeper quorum
+//     commits, counted from when they were sent, so a leader whose server
+//     lost the quorum (and answers reads from stale data) or a process
+//     paused past its session (SIGSTOP, a long GC) stops leading before any
+//     other agent can start.
+//   - The winning node is checked to belong to this agent's current
+//     session before a term begins.
+//   - Terms never overlap: onLead is not called again before the previous
+//     call returned.
+//   - A graceful stop deletes the agent's nodes, so a follower takes over
+//     at once.
+//   - A create whose reply was lost with the connection is found again by
+//     the GUID in the election node's name; any other node of this agent is
+//     deleted, so it cannot stall the election.
+//   - The registration is made again in every session and whenever someone
+//     deletes it.
+//   - With credentials, the workspace and everything in it get a digest
+//     ACL (that identity may do anything, everyone else may read); the
+//     shared prefix stays open, so other tenants can make their workspaces
+//     beside it.
 package cluster
 
 import (

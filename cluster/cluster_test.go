@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -357,6 +358,54 @@ zk_monitor_cluster_leader %d
 			ok, stat, err := conn.Exists(ws + "/agents/" + follower.name)
 			return err == nil && ok && stat.EphemeralOwner == follower.client.SessionID() && agreedLeader(agents, 3) == next
 		}, "%s registers again", follower.name)
+	})
+
+	t.Run("lost create replies", func(t *testing.T) {
+		// Two creates of this agent reached the server but their replies
+		// were lost with the connection: the older one is stale, the newer
+		// one still pending. The agent must adopt the pending node and
+		// delete the stale one, which would otherwise stand before it
+		// forever.
+		client := testenv.ZKClient(t, zkclient.Options{ConnectString: zkAddr, SessionTimeout: sessionTimeout})
+		c, err := New(client, Options{Name: clusterName(t), AgentName: "agent-0", SessionTimeout: sessionTimeout})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.ws.ensure(client, c.ws.election); err != nil {
+			t.Fatal(err)
+		}
+		e := c.election
+		e.session = client.SessionID()
+		var nodes []string
+		for range 2 {
+			guid, err := newGUID()
+			if err != nil {
+				t.Fatal(err)
+			}
+			created, err := client.Create(path.Join(c.ws.election, protectedName(guid)), []byte("agent-0"), zk.FlagEphemeral|zk.FlagSequence, c.ws.acl)
+			if err != nil {
+				t.Fatal(err)
+			}
+			nodes = append(nodes, path.Base(created))
+			e.guids[guid], e.pending = true, guid
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		ran := make(chan error, 1)
+		go func() { ran <- c.Run(ctx, nil) }()
+		defer func() {
+			cancel()
+			if err := <-ran; err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		}()
+		testenv.Eventually(t, 10*time.Second, 2*time.Millisecond, c.IsLeader, "the agent leads")
+		if node := c.lease.current().node; node != nodes[1] {
+			t.Errorf("leading on %s, want the adopted node %s", node, nodes[1])
+		}
+		children, _, err := client.Children(c.ws.election)
+		if err != nil || !slices.Equal(children, nodes[1:]) {
+			t.Errorf("election nodes %v (%v), want only %v", children, err, nodes[1:])
+		}
 	})
 
 	t.Run("registration held by another session", func(t *testing.T) {
