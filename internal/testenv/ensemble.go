@@ -60,25 +60,31 @@ func StartEnsembleWith(t testing.TB, n int, opts EnsembleOptions) *Ensemble {
 	if opts.SyncLimit <= 0 {
 		opts.SyncLimit = zkSyncLimit
 	}
-	type ports struct{ client, peer, election int }
-	ps := make([]ports, n)
-	for i := range ps {
-		ps[i] = ports{FreePort(t), FreePort(t), FreePort(t)}
-	}
 	e := &Ensemble{}
 	if opts.PeerProxies {
-		// Made before the servers, so that the servers are stopped first
-		// when the test ends.
+		// The proxies listen before the servers' ports are picked, so
+		// that none of those can be a proxy's; made first, they are also
+		// closed after the servers stopped.
 		e.links = make([][]*peerLink, n)
 		for from := range n {
 			e.links[from] = make([]*peerLink, n)
 			for to := range n {
 				if from != to {
-					e.links[from][to] = &peerLink{
-						quorum:   NewProxy(t, fmt.Sprintf("127.0.0.1:%d", ps[to].peer)),
-						election: NewProxy(t, fmt.Sprintf("127.0.0.1:%d", ps[to].election)),
-					}
+					e.links[from][to] = &peerLink{quorum: NewProxy(t, ""), election: NewProxy(t, "")}
 				}
+			}
+		}
+	}
+	type ports struct{ client, peer, election int }
+	ps := make([]ports, n)
+	for i := range ps {
+		ps[i] = ports{FreePort(t), FreePort(t), FreePort(t)}
+	}
+	for from := range n {
+		for to := range n {
+			if l := e.link(from, to); l != nil {
+				l.quorum.SetTarget(fmt.Sprintf("127.0.0.1:%d", ps[to].peer))
+				l.election.SetTarget(fmt.Sprintf("127.0.0.1:%d", ps[to].election))
 			}
 		}
 	}
