@@ -273,6 +273,9 @@ func TestEnsemble(t *testing.T) {
 // serving once it gave up on its leader (SyncLimit ticks), the others serve
 // on, and it rejoins when healed.
 func TestEnsemblePartition(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs a real ZooKeeper ensemble")
+	}
 	const tick, syncLimit = 200 * time.Millisecond, 5
 	e := StartEnsembleWith(t, 3, EnsembleOptions{TickTime: tick, SyncLimit: syncLimit, PeerProxies: true})
 	cut := (e.Leader() + 1) % 3
