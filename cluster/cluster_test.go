@@ -399,6 +399,9 @@ zk_monitor_cluster_leader %d
 			}
 		}()
 		testenv.Eventually(t, 10*time.Second, 2*time.Millisecond, c.IsLeader, "the agent leads")
+		if err := c.Run(ctx, nil); !errors.Is(err, ErrAlreadyRunning) {
+			t.Errorf("second Run: %v, want %v", err, ErrAlreadyRunning)
+		}
 		if node := c.lease.current().node; node != nodes[1] {
 			t.Errorf("leading on %s, want the adopted node %s", node, nodes[1])
 		}
