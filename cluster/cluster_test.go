@@ -402,8 +402,8 @@ zk_monitor_cluster_leader %d
 		if err := c.Run(ctx, nil); !errors.Is(err, ErrAlreadyRunning) {
 			t.Errorf("second Run: %v, want %v", err, ErrAlreadyRunning)
 		}
-		if node := c.lease.current().node; node != nodes[1] {
-			t.Errorf("leading on %s, want the adopted node %s", node, nodes[1])
+		if term := c.lease.current(); term == nil || term.node != nodes[1] {
+			t.Errorf("leading in term %+v, want one on the adopted node %s", term, nodes[1])
 		}
 		children, _, err := client.Children(c.ws.election)
 		if err != nil || !slices.Equal(children, nodes[1:]) {
