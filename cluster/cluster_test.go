@@ -274,12 +274,19 @@ zk_monitor_cluster_leader %d
 			}
 
 			proxies[slices.Index(agents, old)].Restore()
+			// Normally the old leader comes back as next's follower; a
+			// ZooKeeper starved long enough to expire every session (a
+			// loaded machine) may let anyone lead then. What must hold is
+			// that its old session never leads again.
 			testenv.Eventually(t, 20*time.Second, 2*time.Millisecond, func() bool {
-				return old.client.Connected() && old.client.SessionID() != oldSession && agreedLeader(agents, 3) == next
-			}, "the old leader is back with a new session, as a follower of %s", next.name)
+				return old.client.Connected() && old.client.SessionID() != oldSession && agreedLeader(agents, 3) != nil
+			}, "the old leader is back with a new session and the agents agree on a leader")
+			if l := agreedLeader(agents, 3); l != nil && l != next {
+				t.Logf("leadership moved on from %s to %s", next.name, l.name)
+			}
 			for i, tr := range old.termsCopy() {
-				if i > 0 {
-					t.Errorf("old leader led again (term %d in session 0x%x, old session 0x%x)", i, tr.session, oldSession)
+				if i > 0 && tr.session == oldSession {
+					t.Errorf("old leader led again in its old session 0x%x (term %d)", oldSession, i)
 				}
 			}
 		})
