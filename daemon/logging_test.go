@@ -17,10 +17,7 @@ import (
 // knownDuplicates are keys that packages outside daemon still add a second
 // time, as "key=value1 value2", with their owner. Each must keep occurring
 // while listed: once its package is fixed, the test says to remove it.
-var knownDuplicates = map[string]string{
-	// cluster.New scopes its logger with component=cluster itself.
-	"component=cluster cluster": "cluster/cluster.go (New)",
-}
+var knownDuplicates = map[string]string{}
 
 // TestLogLinesHaveUniqueKeys runs an agent with the logger main builds and
 // checks that no line carries a key twice (component=cluster

@@ -148,8 +148,8 @@ func TestMetricsFromTheStart(t *testing.T) {
 		"zk_monitor_zookeeper_session_expirations_total":    1,
 		"zk_monitor_zookeeper_watch_restore_failures_total": 1,
 		"zk_monitor_zookeeper_watch_events_total":           4,
-		"zk_monitor_zookeeper_requests_total":               6,
-		"zk_monitor_zookeeper_request_failures_total":       6,
+		"zk_monitor_zookeeper_requests_total":               7, // children, exists, get, set, create, delete, check
+		"zk_monitor_zookeeper_request_failures_total":       7,
 	} {
 		if series[name] != want {
 			t.Errorf("%s: %d series before the first session, want %d", name, series[name], want)
