@@ -84,6 +84,9 @@ type Options struct {
 	Name string
 	// AgentName identifies this agent; default "<hostname>-<pid>".
 	AgentName string
+	// ZooKeeper is the client's connect string; zk_monitor_cluster_info
+	// shows its servers and chroot.
+	ZooKeeper string
 	// WebURL and Version are stored in the agent's registration.
 	WebURL  string
 	Version string
@@ -157,8 +160,8 @@ func New(client *zkclient.Client, opts Options) (*Cluster, error) {
 	// The caller scopes the logger (component=cluster); the agent name
 	// tells agents apart when several share one log, as in tests.
 	logger := log.With(opts.Logger, "agent", opts.AgentName)
-	m := newMetrics(opts.Registerer)
 	ws := newWorkspace(opts.Prefix, opts.Name, zkclient.DigestACL(opts.Username, opts.Password))
+	m := newMetrics(opts.Registerer, identity{name: opts.Name, workspace: ws.root, zookeeper: zkclient.ServersAndChroot(opts.ZooKeeper)})
 	v := &view{name: opts.Name, agent: opts.AgentName, agents: []string{}, metrics: m}
 	l := newLease(logger, m)
 	c := &Cluster{

@@ -133,11 +133,11 @@ func TestCluster(t *testing.T) {
 			}
 			exp := fmt.Sprintf(`# HELP zk_monitor_cluster_agents Number of agents registered in the cluster workspace, as last seen by this agent.
 # TYPE zk_monitor_cluster_agents gauge
-zk_monitor_cluster_agents 3
+zk_monitor_cluster_agents{cluster=%[2]q} 3
 # HELP zk_monitor_cluster_leader Whether this agent is the elected leader that sends alerts (1) or not (0).
 # TYPE zk_monitor_cluster_leader gauge
-zk_monitor_cluster_leader %d
-`, want)
+zk_monitor_cluster_leader{cluster=%[2]q} %[1]d
+`, want, a.cluster.opts.Name)
 			if err := testutil.GatherAndCompare(a.reg, strings.NewReader(exp), "zk_monitor_cluster_leader", "zk_monitor_cluster_agents"); err != nil {
 				t.Errorf("agent %s metrics: %v", a.name, err)
 			}

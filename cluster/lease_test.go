@@ -73,7 +73,7 @@ func (c *pausableClock) pause(d time.Duration) { c.offset.Add(int64(d)) }
 func startTerm(t *testing.T, onLead func(context.Context)) (*lease, *term, *pausableClock) {
 	t.Helper()
 	clock := &pausableClock{}
-	l := newLease(log.NewNopLogger(), newMetrics(nil))
+	l := newLease(log.NewNopLogger(), newMetrics(nil, identity{name: "test"}))
 	l.now = clock.now
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(func() {

@@ -204,6 +204,7 @@ func (d *Daemon) run(ctx context.Context, reload <-chan struct{}, httpConfig *pr
 		Prefix:    opts.ClusterPrefix,
 		Name:      opts.ClusterName,
 		AgentName: opts.AgentName,
+		ZooKeeper: opts.ZooKeeper,
 		WebURL:    agentURL,
 		// Leadership is also a lease of one session timeout, so an agent
 		// paused past it stops claiming the lead the instant it wakes.

@@ -120,7 +120,7 @@ func TestMetricsLint(t *testing.T) {
 	a := startAgent(t, opts)
 	eventually(t, func() bool {
 		_, body := a.get("/metrics")
-		return strings.Contains(body, "zk_monitor_alertmanager_alerts_sent_total{") && strings.Contains(body, "zk_monitor_cluster_leader 1")
+		return strings.Contains(body, "zk_monitor_alertmanager_alerts_sent_total{") && strings.Contains(body, `zk_monitor_cluster_leader{cluster="test"} 1`)
 	}, "alert delivery metrics never appeared")
 	_, body := a.get("/metrics")
 

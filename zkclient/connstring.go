@@ -67,3 +67,22 @@ func ValidateConnectString(s string) error {
 	_, err := parseConnectString(s)
 	return err
 }
+
+// ServersAndChroot returns the servers and chroot of a connect string, for
+// display (zk_monitor_cluster_info): rebuilt from their parsed form, so
+// that nothing else of the string (such as a user:password@ someone put in
+// front of a host) is shown; "" when s is not a connect string.
+func ServersAndChroot(s string) string {
+	cs, err := parseConnectString(s)
+	if err != nil {
+		return ""
+	}
+	servers := make([]string, len(cs.Servers))
+	for i, srv := range cs.Servers {
+		if at := strings.LastIndexByte(srv, '@'); at >= 0 {
+			srv = srv[at+1:]
+		}
+		servers[i] = srv
+	}
+	return strings.Join(servers, ",") + cs.Chroot
+}

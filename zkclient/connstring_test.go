@@ -43,3 +43,24 @@ func TestParseConnectString(t *testing.T) {
 		})
 	}
 }
+
+func TestServersAndChroot(t *testing.T) {
+	for _, tt := range []struct{ connect, want string }{
+		{"zk1:2181", "zk1:2181"},
+		{"zk1", "zk1:2181"},
+		{" zk1:2181, zk2:2182 /apps/monitor", "zk1:2181,zk2:2182/apps/monitor"},
+		{"zk1:2181/", "zk1:2181"},
+		{"[::1]:2181", "[::1]:2181"},
+		// Credentials never belong in a connect string (they are flags);
+		// if someone puts them there, they are not shown.
+		{"monitor@zk1:2181,zk2:2181/x", "zk1:2181,zk2:2181/x"},
+		{"monitor:s3cret@zk1:2181", ""},
+		{"", ""},
+	} {
+		t.Run(tt.connect, func(t *testing.T) {
+			if got := ServersAndChroot(tt.connect); got != tt.want {
+				t.Errorf("ServersAndChroot(%q) = %q, want %q", tt.connect, got, tt.want)
+			}
+		})
+	}
+}

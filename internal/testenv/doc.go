@@ -1,6 +1,6 @@
 // Package testenv is the integration-test harness of zk_monitor: it starts the
 // real servers the daemon talks to (a standalone ZooKeeper or a loopback
-// ensemble, Alertmanager) from the Debian packages installed on the machine,
+// ensemble, Alertmanager, Prometheus) from the Debian packages installed on the machine,
 // plus small in-process fakes for the far side of notifications (an SMTP sink,
 // an HTTP recorder) and a TCP proxy that simulates disconnects and network
 // partitions between a client and a server.

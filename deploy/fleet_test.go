@@ -1,0 +1,186 @@
+package deploy
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zk-monitor/zk_monitor/internal/testenv"
+)
+
+// TestRulesWithTwoClusters has a real Prometheus evaluate the shipped rule
+// file, as it is, against two real zk_monitor clusters in one scrape job:
+// team-a and team-b, each with its own ZooKeeper and two agents (the binary
+// built from this tree). Two healthy clusters raise neither
+// ZkMonitorSplitBrain nor ZkMonitorNoLeader, not even pending; when
+// team-a's ZooKeeper stops, ZkMonitorNoLeader fires for team-a alone.
+func TestRulesWithTwoClusters(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts ZooKeeper, zk_monitor agents and Prometheus")
+	}
+	bin := buildZkMonitor(t)
+	rules, err := filepath.Abs(rulesFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	config := testenv.WriteFile(t, "paths.yml", "/fleet: {children: 0}\n")
+
+	type cluster struct {
+		name   string
+		zk     *testenv.ZooKeeper
+		agents []*agent
+	}
+	clusters := []*cluster{{name: "team-a"}, {name: "team-b"}}
+	var targets []string
+	for _, c := range clusters {
+		c.zk = testenv.StartZooKeeper(t)
+		for i := range 2 {
+			a := startAgent(t, bin, []string{
+				"--zookeeper=" + c.zk.Addr(),
+				"--zookeeper.session-timeout=2s",
+				"--cluster_name=" + c.name,
+				fmt.Sprintf("--agent.name=%s-%d", c.name, i),
+				"--config.file=" + config,
+			})
+			c.agents = append(c.agents, a)
+			targets = append(targets, strings.TrimPrefix(a.base, "http://"))
+		}
+	}
+	// Prometheus starts once each cluster has elected its leader, so that
+	// the quiet phase below is not about the agents' own start-up.
+	for _, c := range clusters {
+		testenv.Eventually(t, 30*time.Second, 100*time.Millisecond, func() bool {
+			return leaders(t, c.agents, c.name) == 1
+		}, "cluster %s has no single leader", c.name)
+	}
+
+	prom := testenv.StartPrometheus(t, fmt.Sprintf(`
+global:
+  scrape_interval: 500ms
+  scrape_timeout: 400ms
+  evaluation_interval: 500ms
+rule_files: [%q]
+scrape_configs:
+  - job_name: zk_monitor
+    static_configs:
+      - targets: [%s]
+`, rules, strings.Join(quoteAll(targets), ", ")))
+	ctx, cancel := context.WithTimeout(context.Background(), testenv.Scaled(3*time.Minute))
+	defer cancel()
+
+	// Prometheus has scraped both clusters, each with its one leader.
+	perCluster := func(expr string, want float64) func() bool {
+		return func() bool {
+			samples, err := prom.Query(ctx, expr)
+			if err != nil || len(samples) != len(clusters) {
+				return false
+			}
+			for _, s := range samples {
+				if s.Value != want {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	testenv.Eventually(t, 30*time.Second, 100*time.Millisecond,
+		perCluster(`job_cluster:zk_monitor_cluster_leader:sum{job="zk_monitor"}`, 1),
+		"job_cluster:zk_monitor_cluster_leader:sum is not 1 for both clusters")
+	testenv.Eventually(t, 30*time.Second, 100*time.Millisecond,
+		perCluster(`job_cluster_path:zk_monitor_znode_compliant:min{job="zk_monitor",path="/fleet"}`, 1),
+		"job_cluster_path:zk_monitor_znode_compliant:min is not 1 for /fleet in both clusters")
+	healthy := time.Now()
+
+	// From the first evaluation of the alerting rules after that, and for
+	// ten evaluations in a row, no NoLeader or SplitBrain is active.
+	evaluated := func() time.Time {
+		groups, err := prom.RuleGroups(ctx)
+		if err != nil {
+			t.Fatalf("GET /api/v1/rules: %v", err)
+		}
+		for _, g := range groups {
+			if g.Name == "zk_monitor.alerts" {
+				return g.LastEvaluation
+			}
+		}
+		t.Fatalf("rule group zk_monitor.alerts is not loaded: %+v", groups)
+		return time.Time{}
+	}
+	clusterAlerts := func() []string {
+		alerts, err := prom.Alerts(ctx)
+		if err != nil {
+			t.Fatalf("GET /api/v1/alerts: %v", err)
+		}
+		var out []string
+		for _, a := range alerts {
+			if n := a.Labels["alertname"]; n == "ZkMonitorNoLeader" || n == "ZkMonitorSplitBrain" {
+				out = append(out, fmt.Sprintf("%s{cluster=%q} %s", n, a.Labels["cluster"], a.State))
+			}
+		}
+		sort.Strings(out)
+		return out
+	}
+	testenv.Eventually(t, 10*time.Second, 50*time.Millisecond, func() bool { return evaluated().After(healthy) },
+		"the alerting rules were not evaluated after both clusters were scraped")
+	seen := map[time.Time]bool{}
+	for len(seen) < 10 {
+		before := evaluated()
+		active := clusterAlerts()
+		if evaluated() != before {
+			continue // the alerts may be of either evaluation
+		}
+		if len(active) > 0 {
+			t.Fatalf("two healthy clusters: active alerts %q, want none", active)
+		}
+		seen[before] = true
+		if ctx.Err() != nil {
+			t.Fatalf("only %d evaluations seen", len(seen))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	// team-a's ensemble is gone: its agents lose the lead.
+	clusters[0].zk.Stop()
+	want := []string{`ZkMonitorNoLeader{cluster="team-a"} firing`}
+	var last []string
+	// for: 1m in the shipped rules, so firing takes a minute.
+	testenv.Eventually(t, 2*time.Minute, 250*time.Millisecond, func() bool {
+		last = clusterAlerts()
+		for _, a := range last {
+			if a != want[0] && a != `ZkMonitorNoLeader{cluster="team-a"} pending` {
+				t.Fatalf("after team-a's ZooKeeper stopped: active alerts %q; only NoLeader for team-a may be", last)
+			}
+		}
+		return len(last) == 1 && last[0] == want[0]
+	}, "active alerts %q, want %q", &last, want)
+	if n := leaders(t, clusters[1].agents, "team-b"); n != 1 {
+		t.Errorf("team-b has %d leaders after team-a's ZooKeeper stopped, want 1", n)
+	}
+}
+
+// leaders counts the agents whose /metrics say they lead the cluster.
+func leaders(t *testing.T, agents []*agent, cluster string) int {
+	t.Helper()
+	n := 0
+	series := fmt.Sprintf("zk_monitor_cluster_leader{cluster=%q} 1", cluster)
+	for _, a := range agents {
+		for _, line := range strings.Split(a.metrics(t), "\n") {
+			if line == series {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+func quoteAll(s []string) []string {
+	out := make([]string, len(s))
+	for i, x := range s {
+		out[i] = fmt.Sprintf("%q", x)
+	}
+	return out
+}
