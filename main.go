@@ -168,6 +168,7 @@ func newCommandLine(stdout, stderr io.Writer) *commandLine {
 	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&o.TelemetryPath)
 	app.Flag("web.external-url", "URL under which this agent is reachable, used in alert links.").StringVar(&o.ExternalURL)
 	app.Flag("web.enable-lifecycle", "Enable configuration reload via HTTP POST /-/reload.").BoolVar(&o.EnableLifecycle)
+	app.Flag("collector.compliance-state", "Also export zk_monitor_znode_compliance_state{path,state}: three series a path repeating zk_monitor_znode_compliant, as versions before 0.3 did.").BoolVar(&o.ComplianceState)
 
 	// Alertmanager.
 	app.Flag("alertmanager.url", "Alertmanager base URL (e.g. http://alertmanager:9093); repeat for each Alertmanager of an HA set.").StringsVar(&c.alertmanagers)

@@ -185,6 +185,16 @@ func TestParseArgs(t *testing.T) {
 					t.Errorf("%+v %+v", o, c.logging)
 				}
 			}},
+		{name: "compliance_state is off by default", args: nil, check: func(t *testing.T, c parsed) {
+			if c.options.ComplianceState {
+				t.Errorf("ComplianceState on without --collector.compliance-state")
+			}
+		}},
+		{name: "collector.compliance-state", args: []string{"--collector.compliance-state"}, check: func(t *testing.T, c parsed) {
+			if !c.options.ComplianceState {
+				t.Errorf("ComplianceState off with --collector.compliance-state")
+			}
+		}},
 		{name: "durations in Prometheus notation", args: []string{"--zookeeper.session-timeout=1m30s", "--alertmanager.resend-interval=2h"}, check: func(t *testing.T, c parsed) {
 			if c.options.SessionTimeout != 90*time.Second || c.options.ResendInterval != 2*time.Hour {
 				t.Errorf("%s %s", c.options.SessionTimeout, c.options.ResendInterval)

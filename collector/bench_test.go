@@ -75,7 +75,7 @@ func BenchmarkScrape10k(b *testing.B) {
 	}
 	reg := prometheus.NewRegistry()
 	w := benchWatch(b, benchClient(b, zkServer.Addr(), reg), cfg, nil)
-	gatherer := collector.NewGatherer(w, reg)
+	gatherer := collector.NewGatherer(w, reg, collector.GathererOptions{})
 	format := expfmt.NewFormat(expfmt.TypeTextPlain)
 	scrape := func(out io.Writer) {
 		families, err := gatherer.Gather()

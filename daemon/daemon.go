@@ -58,6 +58,10 @@ type Options struct {
 	ExternalURL     string
 	EnableLifecycle bool
 
+	// ComplianceState also exports zk_monitor_znode_compliance_state
+	// (--collector.compliance-state).
+	ComplianceState bool
+
 	AlertmanagerURLs    []*url.URL
 	ResendInterval      time.Duration
 	AlertmanagerTimeout time.Duration
@@ -242,7 +246,7 @@ func (d *Daemon) run(ctx context.Context, reload <-chan struct{}, httpConfig *pr
 		Source:        d.watcher,
 		Version:       agentVersion(),
 		TelemetryPath: opts.TelemetryPath,
-		Gatherer:      collector.NewGatherer(d.watcher, reg),
+		Gatherer:      collector.NewGatherer(d.watcher, reg, collector.GathererOptions{ComplianceState: opts.ComplianceState}),
 		Alerting:      d.cluster.IsLeader,
 		Alertmanagers: func() any { return d.alerter.Status().Alertmanagers },
 		Cluster:       func() any { return d.cluster.Status() },

@@ -148,8 +148,8 @@ func TestReload(t *testing.T) {
 			if strings.Contains(metrics, `path="`+p+`/gone"`) {
 				t.Errorf("removed path %s/gone is still exported", p)
 			}
-			if got := a.sample(`zk_monitor_znode_min_children{path="` + p + `/change"}`); got != 2 {
-				t.Errorf("changed spec: min_children = %v, want 2", got)
+			if got := a.sample(`zk_monitor_znode_spec_info{min_children="2",path="` + p + `/change"}`); got != 1 {
+				t.Errorf("changed spec: spec_info{min_children=\"2\"} = %v, want 1", got)
 			}
 			if got := a.sample(`zk_monitor_znode_last_change_timestamp_seconds{path="` + p + `/keep"}`); got != keepChanged {
 				t.Errorf("unchanged path lost its state: last change %v -> %v", keepChanged, got)

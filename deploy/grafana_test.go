@@ -360,8 +360,8 @@ func TestDashboardUsesExportedMetrics(t *testing.T) {
 		}
 	}
 	for _, want := range []string{
-		// compliance table and children against the minimum
-		"zk_monitor_znode_compliance_state", "zk_monitor_znode_children", "zk_monitor_znode_min_children",
+		// compliance table: verdict, children and the spec's limits
+		"zk_monitor_znode_compliant", "zk_monitor_znode_stale", "zk_monitor_znode_children", "zk_monitor_znode_spec_info",
 		// leader and agents
 		"zk_monitor_cluster_leader", "zk_monitor_cluster_agents",
 		// ZooKeeper connection
