@@ -9,6 +9,7 @@ require (
 	github.com/go-logfmt/logfmt v0.5.1
 	github.com/go-openapi/strfmt v0.27.0
 	github.com/go-zookeeper/zk v1.0.4 // replaced below
+	github.com/google/go-jsonnet v0.22.0
 	github.com/prometheus/alertmanager v0.34.2
 	github.com/prometheus/client_golang v1.25.0
 	github.com/prometheus/client_model v0.6.3
@@ -65,6 +66,7 @@ require (
 	golang.org/x/sys v0.49.0 // indirect
 	golang.org/x/text v0.43.0 // indirect
 	golang.org/x/time v0.15.0 // indirect
+	sigs.k8s.io/yaml v1.4.0 // indirect
 )
 
 // go-zookeeper v1.0.4 with the lastZxid data race fixed as in the unmerged
