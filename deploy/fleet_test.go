@@ -143,6 +143,12 @@ scrape_configs:
 		time.Sleep(100 * time.Millisecond)
 	}
 
+	// The dashboard's queries run on this Prometheus, and its cluster
+	// views show both clusters.
+	checkDashboardQueries(t, ctx, prom, map[string]int{
+		"Leaders per cluster": 2, "Clusters and agents": 4, "Clusters without one leader": 1, "Non-compliant paths": 1,
+	})
+
 	// team-a's ensemble is gone: its agents lose the lead.
 	clusters[0].zk.Stop()
 	want := []string{`ZkMonitorNoLeader{cluster="team-a"} firing`}
@@ -183,4 +189,41 @@ func quoteAll(s []string) []string {
 		out[i] = fmt.Sprintf("%q", x)
 	}
 	return out
+}
+
+// checkDashboardQueries runs every panel query of the dashboard, its
+// variables standing for every value, on a real Prometheus: each must
+// evaluate, and the panels named in results must get that many series.
+func checkDashboardQueries(t *testing.T, ctx context.Context, prom *testenv.Prometheus, results map[string]int) {
+	t.Helper()
+	d := loadDashboard(t)
+	vars := map[string]bool{}
+	for _, v := range d.Templating.List {
+		vars[v.Name] = true
+	}
+	seen := map[string]bool{}
+	for _, p := range allPanels(d.Panels) {
+		for _, tg := range p.Targets {
+			expr, err := substituteGrafanaVariables(tg.Expr, vars)
+			if err != nil {
+				t.Fatalf("panel %q: %v", p.Title, err)
+			}
+			samples, err := prom.Query(ctx, expr)
+			if err != nil {
+				t.Errorf("panel %q target %s: %v", p.Title, tg.RefID, err)
+				continue
+			}
+			if want, ok := results[p.Title]; ok && tg.RefID == "A" {
+				seen[p.Title] = true
+				if len(samples) != want {
+					t.Errorf("panel %q: %d series %v, want %d", p.Title, len(samples), samples, want)
+				}
+			}
+		}
+	}
+	for title := range results {
+		if !seen[title] {
+			t.Errorf("the dashboard has no panel %q", title)
+		}
+	}
 }
