@@ -116,6 +116,16 @@ func TestAgentRunsWithDeployArgs(t *testing.T) {
 		for _, path := range paths {
 			a.waitMetric(t, fmt.Sprintf(`zk_monitor_znode_stale{path=%q}`, path[1]), "0")
 		}
+		// A ConfigMap change: the kubelet replaces the mounted file, the
+		// config-reload sidecar POSTs /-/reload (as here), and the agent
+		// watches the new path without a restart.
+		if err := os.WriteFile(configFile, []byte(data+"/services/added:\n  exists: false\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if code := a.do(t, http.MethodPost, "/-/reload"); code != http.StatusOK {
+			t.Fatalf("POST /-/reload: status %d, want 200 (--web.enable-lifecycle)", code)
+		}
+		a.waitMetric(t, `zk_monitor_znode_compliant{path="/services/added"}`, "1")
 	})
 
 	t.Run("systemd", func(t *testing.T) {
