@@ -17,6 +17,7 @@ import (
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/version"
 
 	"github.com/zk-monitor/zk_monitor/collector"
 	"github.com/zk-monitor/zk_monitor/compliance"
@@ -237,6 +238,8 @@ func (h *handler) landing(w http.ResponseWriter, r *http.Request) {
 	var buf bytes.Buffer
 	err := landingTemplate.Execute(&buf, map[string]any{
 		"Version":       h.opts.Version,
+		"Revision":      version.Revision,
+		"Cluster":       landingCluster(h.opts),
 		"TelemetryPath": h.opts.TelemetryPath,
 		"Connected":     h.opts.Source.Connected(),
 		"Alerting":      h.opts.Alerting != nil && h.opts.Alerting(),
@@ -250,6 +253,33 @@ func (h *handler) landing(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Write(buf.Bytes())
+}
+
+// clusterView is what the landing page shows of the cluster: the fields
+// of the cluster status that /status also shows.
+type clusterView struct {
+	Name   string   `json:"name"`
+	Agent  string   `json:"agent"`
+	Leader string   `json:"leader"`
+	Agents []string `json:"agents"`
+}
+
+// landingCluster reads the cluster status through its JSON form, the one
+// /status shows, so the page needs nothing but Options.Cluster; nil when
+// the daemon runs without a cluster.
+func landingCluster(opts Options) *clusterView {
+	if opts.Cluster == nil {
+		return nil
+	}
+	b, err := json.Marshal(opts.Cluster())
+	if err != nil {
+		return nil
+	}
+	var v clusterView
+	if err := json.Unmarshal(b, &v); err != nil {
+		return nil
+	}
+	return &v
 }
 
 func wantsJSON(r *http.Request) bool {
@@ -268,13 +298,14 @@ td, th { border: 1px solid #ccc; padding: .3em .6em; text-align: left; }
 .ok { color: #1a7f37; } .error { color: #cf222e; font-weight: bold; } .unknown { color: #6e7781; }
 </style></head>
 <body>
-<header><h1>zk_monitor</h1><p>ZooKeeper znode compliance exporter, version {{.Version}}.</p></header>
+<header><h1>zk_monitor</h1><p>ZooKeeper znode compliance exporter, version {{.Version}}{{with .Revision}} (revision {{.}}){{end}}.</p></header>
 <ul>
 <li><a href="{{.TelemetryPath}}">Metrics</a></li>
 <li><a href="/status">Status (JSON)</a></li>
 <li><a href="/-/ready">Readiness</a> · <a href="/-/healthy">Health</a></li>
 </ul>
-<p>ZooKeeper connected: <b>{{.Connected}}</b> · this agent sends alerts: <b>{{.Alerting}}</b> · {{.Now}}</p>
+{{with .Cluster}}<p>Cluster <b>{{.Name}}</b> · leader: <b>{{or .Leader "none"}}</b> · {{len .Agents}} agent{{if ne (len .Agents) 1}}s{{end}}:{{range .Agents}} {{.}}{{end}} · this agent: {{.Agent}}</p>
+{{end}}<p>ZooKeeper connected: <b>{{.Connected}}</b> · this agent sends alerts: <b>{{.Alerting}}</b> · {{.Now}}</p>
 <table>
 <tr><th>Path</th><th>State</th><th>Children</th><th>Message</th></tr>
 {{range .Rows}}<tr><td>{{.Path}}</td><td class="{{.State}}">{{.State}}</td><td>{{.Children}}</td><td>{{.Message}}</td></tr>

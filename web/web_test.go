@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/version"
 
 	"github.com/zk-monitor/zk_monitor/collector"
 	"github.com/zk-monitor/zk_monitor/compliance"
@@ -216,5 +217,63 @@ func TestMetricsErrorLogged(t *testing.T) {
 	want := regexp.MustCompile(`^ts=\S+ level=error caller=http\.go:\d+ msg="serving metrics failed" err="error gathering metrics: collector broke"$`)
 	if !want.MatchString(line) {
 		t.Errorf("log %q does not match %s", line, want)
+	}
+}
+
+// clusterStatus has the JSON shape of cluster.Status, which the daemon's
+// Options.Cluster returns.
+type clusterStatus struct {
+	Name     string   `json:"name"`
+	Agent    string   `json:"agent"`
+	Leader   string   `json:"leader"`
+	Agents   []string `json:"agents"`
+	IsLeader bool     `json:"is_leader"`
+}
+
+// TestLandingPageCluster: the landing page names the cluster, its leader
+// and agents, and the revision the binary was built from.
+func TestLandingPageCluster(t *testing.T) {
+	old := version.Revision
+	version.Revision = "abc1234"
+	t.Cleanup(func() { version.Revision = old })
+	tests := []struct {
+		name    string
+		cluster func() any
+		want    []string
+		notWant []string
+	}{
+		{
+			name: "with a leader",
+			cluster: func() any {
+				return clusterStatus{Name: "team-a", Agent: "agent-2", Leader: "agent-1", Agents: []string{"agent-1", "agent-2", "agent-<3>"}}
+			},
+			want: []string{"Cluster <b>team-a</b>", "leader: <b>agent-1</b>", "3 agents: agent-1 agent-2 agent-&lt;3&gt;", "this agent: agent-2", "(revision abc1234)"},
+		},
+		{
+			name:    "without a leader",
+			cluster: func() any { return clusterStatus{Name: "team-b", Agent: "agent-9", Agents: []string{"agent-9"}} },
+			want:    []string{"Cluster <b>team-b</b>", "leader: <b>none</b>", "1 agent: agent-9"},
+		},
+		{
+			name:    "no cluster",
+			want:    []string{"(revision abc1234)"},
+			notWant: []string{"Cluster <b>"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := web.NewHandler(web.Options{Source: fakeSource{connected: true}, Version: "1.2.3", Gatherer: prometheus.NewRegistry(), Cluster: tt.cluster})
+			_, body := serve(t, h, "GET", "/", "text/html")
+			for _, want := range tt.want {
+				if !strings.Contains(body, want) {
+					t.Errorf("landing page lacks %q:\n%s", want, body)
+				}
+			}
+			for _, no := range tt.notWant {
+				if strings.Contains(body, no) {
+					t.Errorf("landing page has %q:\n%s", no, body)
+				}
+			}
+		})
 	}
 }
