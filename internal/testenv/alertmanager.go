@@ -34,8 +34,6 @@ type Alertmanager struct {
 	scheme  string
 	proc    *process
 	client  *http.Client
-	// user and password are the harness's own basic-auth credentials.
-	user, password string
 }
 
 // AMWeb secures an Alertmanager's HTTP API through --web.config.file; the
@@ -175,11 +173,11 @@ func (a *Alertmanager) secure(t testing.TB, web AMWeb, transport *http.Transport
 			}
 			fmt.Fprintf(&b, "  %q: %q\n", name, hash)
 		}
-		a.user = web.User
-		if a.user == "" {
-			a.user = names[0]
+		user := web.User
+		if user == "" {
+			user = names[0]
 		}
-		a.password = web.Users[a.user]
+		a.client.Transport = basicAuth{user: user, password: web.Users[user], next: a.client.Transport}
 	}
 	return b.String(), nil
 }
@@ -232,22 +230,27 @@ func (a *Alertmanager) Reload(ctx context.Context, configYAML string) error {
 }
 
 func (a *Alertmanager) waitReady(timeout time.Duration) error {
+	return waitHTTPReady(a.proc, a.client, a.URL()+"/-/ready", timeout)
+}
+
+// waitHTTPReady polls url until it answers 200, the process exits or
+// timeout passes.
+func waitHTTPReady(p *process, client *http.Client, url string, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
-	exited := a.proc.exited()
-	var last error
+	exited := p.exited()
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		_, last = a.do(ctx, http.MethodGet, "/-/ready", nil, http.StatusOK)
+		_, err := request(ctx, client, http.MethodGet, url, nil, http.StatusOK)
 		cancel()
-		if last == nil {
+		if err == nil {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("alertmanager on %s not ready after %v: %w", a.URL(), timeout, last)
+			return fmt.Errorf("%s not ready at %s after %v: %w", p.name, url, timeout, err)
 		}
 		select {
 		case <-exited:
-			return a.proc.diedError()
+			return p.diedError()
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
@@ -278,31 +281,34 @@ func (a *Alertmanager) PostAlerts(ctx context.Context, alerts ...AMPostableAlert
 
 // do sends a request and returns the body if the status is want.
 func (a *Alertmanager) do(ctx context.Context, method, path string, body []byte, want int) ([]byte, error) {
+	return request(ctx, a.client, method, a.URL()+path, body, want)
+}
+
+// request sends a request (with a JSON body, if any) and returns the
+// response body if the status is want.
+func request(ctx context.Context, client *http.Client, method, url string, body []byte, want int) ([]byte, error) {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, a.URL()+path, rd)
+	req, err := http.NewRequestWithContext(ctx, method, url, rd)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", method, path, err)
+		return nil, fmt.Errorf("%s %s: %w", method, url, err)
 	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if a.user != "" {
-		req.SetBasicAuth(a.user, a.password)
-	}
-	resp, err := a.client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", method, path, err)
+		return nil, fmt.Errorf("%s %s: %w", method, url, err)
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: reading body: %w", method, path, err)
+		return nil, fmt.Errorf("%s %s: reading body: %w", method, url, err)
 	}
 	if resp.StatusCode != want {
-		return b, fmt.Errorf("%s %s: status %d: %s", method, path, resp.StatusCode, bytes.TrimSpace(b))
+		return b, fmt.Errorf("%s %s: status %d: %s", method, url, resp.StatusCode, bytes.TrimSpace(b))
 	}
 	return b, nil
 }
@@ -334,4 +340,17 @@ func (a *Alertmanager) AlertsReceived(ctx context.Context) (float64, error) {
 		return 0, fmt.Errorf("no alertmanager_alerts_received_total in %s/metrics", a.URL())
 	}
 	return sum, nil
+}
+
+// basicAuth sends every request of the harness's own client with the
+// credentials of one of the Alertmanager's users.
+type basicAuth struct {
+	user, password string
+	next           http.RoundTripper
+}
+
+func (b basicAuth) RoundTrip(req *http.Request) (*http.Response, error) {
+	req = req.Clone(req.Context())
+	req.SetBasicAuth(b.user, b.password)
+	return b.next.RoundTrip(req)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -75,23 +74,10 @@ func StartPrometheus(t testing.TB, configYAML string) *Prometheus {
 	if err := p.proc.start(); err != nil {
 		t.Fatalf("testenv: %v", err)
 	}
-	deadline := time.Now().Add(Scaled(promStartTimeout))
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		_, err := p.get(ctx, "/-/ready", nil)
-		cancel()
-		if err == nil {
-			return p
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("testenv: prometheus on %s not ready: %v", p.URL(), err)
-		}
-		select {
-		case <-p.proc.exited():
-			t.Fatalf("testenv: %v", p.proc.diedError())
-		case <-time.After(50 * time.Millisecond):
-		}
+	if err := waitHTTPReady(p.proc, p.client, p.URL()+"/-/ready", Scaled(promStartTimeout)); err != nil {
+		t.Fatalf("testenv: %v", err)
 	}
+	return p
 }
 
 // URL returns the base URL, "http://127.0.0.1:PORT".
@@ -174,21 +160,5 @@ func (p *Prometheus) get(ctx context.Context, path string, query url.Values) ([]
 	if len(query) > 0 {
 		u += "?" + query.Encode()
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w", path, err)
-	}
-	resp, err := p.client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("GET %s: %w", path, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return nil, fmt.Errorf("GET %s: reading body: %w", path, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return b, fmt.Errorf("GET %s: status %d: %s", path, resp.StatusCode, b)
-	}
-	return b, nil
+	return request(ctx, p.client, http.MethodGet, u, nil, http.StatusOK)
 }
