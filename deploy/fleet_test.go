@@ -58,11 +58,14 @@ func TestRulesWithTwoClusters(t *testing.T) {
 		}, "cluster %s has no single leader", c.name)
 	}
 
+	// A scrape that times out makes its agent's leader series stale, which
+	// the rules rightly count as a cluster without a leader: the timeout
+	// leaves the agents, on a loaded machine, a whole interval to answer.
 	prom := testenv.StartPrometheus(t, fmt.Sprintf(`
 global:
-  scrape_interval: 500ms
-  scrape_timeout: 400ms
-  evaluation_interval: 500ms
+  scrape_interval: 1s
+  scrape_timeout: 1s
+  evaluation_interval: 1s
 rule_files: [%q]
 scrape_configs:
   - job_name: zk_monitor
