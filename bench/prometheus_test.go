@@ -84,7 +84,7 @@ scrape_configs:
 		if err != nil {
 			b.Fatal(err)
 		}
-		opts.ListenAddresses = []string{strings.Trim(ports[i], `"`)}
+		opts.Web.WebListenAddresses = &[]string{strings.Trim(ports[i], `"`)}
 		a := startAgent(b, opts)
 		b.Cleanup(func() { a.stop(b) })
 	}

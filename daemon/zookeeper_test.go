@@ -34,7 +34,7 @@ func TestHungServerUnderLeader(t *testing.T) {
 		v, _ := faultMetric(t, a.URL, series)
 		return v
 	}
-	eventually(t, func() bool { return metric("zk_monitor_cluster_leader") == 1 }, "the first agent does not lead")
+	eventually(t, func() bool { return metric(`zk_monitor_cluster_leader{cluster="`+opts.ClusterName+`"}`) == 1 }, "the first agent does not lead")
 	// The other agent talks to the servers directly, untouched by the proxies.
 	otherOpts := baseOptions(ens.ConnectString(), "")
 	otherOpts.AgentName += "-other"
@@ -43,7 +43,7 @@ func TestHungServerUnderLeader(t *testing.T) {
 		v, _ := faultMetric(t, other.URL, series)
 		return v
 	}
-	eventually(t, func() bool { return otherMetric("zk_monitor_cluster_agents") == 2 }, "the second agent did not join")
+	eventually(t, func() bool { return otherMetric(`zk_monitor_cluster_agents{cluster="`+opts.ClusterName+`"}`) == 2 }, "the second agent did not join")
 	hung := -1
 	// current is the server the agent is connected through.
 	current := func() int {
@@ -77,8 +77,8 @@ func TestHungServerUnderLeader(t *testing.T) {
 	if v := metric("zk_monitor_zookeeper_session_expirations_total"); v != 0 {
 		t.Errorf("%v session expirations: the hung server held the client past the session", v)
 	}
-	eventually(t, func() bool { return metric("zk_monitor_cluster_leader") == 1 }, "the first agent does not lead again")
-	if v := otherMetric("zk_monitor_cluster_elections_total"); v != 0 {
+	eventually(t, func() bool { return metric(`zk_monitor_cluster_leader{cluster="`+opts.ClusterName+`"}`) == 1 }, "the first agent does not lead again")
+	if v := otherMetric(`zk_monitor_cluster_elections_total{cluster="` + opts.ClusterName + `"}`); v != 0 {
 		t.Errorf("the other agent won %v elections: leadership failed over", v)
 	}
 }

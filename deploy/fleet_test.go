@@ -41,7 +41,10 @@ func TestRulesWithTwoClusters(t *testing.T) {
 		for i := range 2 {
 			a := startAgent(t, bin, []string{
 				"--zookeeper=" + c.zk.Addr(),
-				"--zookeeper.session-timeout=2s",
+				// The test is not about failover: a session long enough
+				// that a starved agent keeps its lease (a lost ensemble
+				// fences its leader at once, whatever the timeout).
+				"--zookeeper.session-timeout=10s",
 				"--cluster_name=" + c.name,
 				fmt.Sprintf("--agent.name=%s-%d", c.name, i),
 				"--config.file=" + config,
