@@ -134,6 +134,7 @@ func (w *Watcher) readDir(ctx context.Context, key string, epoch uint64) {
 			w.specs[m] = spec
 			w.states[m] = w.initialState(spec, d.pattern.Path)
 			w.sorted = nil
+			w.gen.Add(1)
 			w.markDirtyLocked(m)
 		} else {
 			if d.matches[m] {

@@ -17,6 +17,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-kit/log"
@@ -89,6 +90,9 @@ type Watcher struct {
 	connected bool
 	synced    bool
 	syncedCh  chan struct{}
+	// gen changes whenever what Snapshot returns may have changed, so
+	// that views rendered from a snapshot are rendered once per change.
+	gen atomic.Uint64
 
 	wake chan struct{}
 }
@@ -166,6 +170,11 @@ func (w *Watcher) Connected() bool {
 	defer w.mu.RUnlock()
 	return w.connected
 }
+
+// Generation returns a number that changes whenever what Snapshot returns
+// may have changed: a view rendered from a snapshot taken after reading
+// generation g stays current while Generation returns g.
+func (w *Watcher) Generation() uint64 { return w.gen.Load() }
 
 // Snapshot returns the state of every monitored path, sorted by path. The
 // states are shared and must not be modified.
@@ -297,6 +306,7 @@ func (w *Watcher) applyConfig(cfg *config.Config) (removed []string, changed []*
 			w.markDirtyLocked(p)
 		}
 	}
+	w.gen.Add(1)
 	w.checkSyncedLocked()
 	return removed, changed
 }
@@ -372,6 +382,7 @@ func (w *Watcher) markAllStale() {
 		w.states[p] = &next
 		changed = append(changed, &next)
 	}
+	w.gen.Add(1)
 	w.notifyLocked(changed)
 	w.mu.Unlock()
 }
@@ -391,6 +402,9 @@ func (w *Watcher) notifyLocked(states []*PathState) {
 }
 
 func (w *Watcher) removeLocked(paths []string) {
+	if len(paths) > 0 {
+		w.gen.Add(1)
+	}
 	if w.listener == nil {
 		return
 	}
@@ -624,6 +638,7 @@ func (w *Watcher) store(p string, epoch uint64, obs compliance.Observation) {
 	next.Result = compliance.Evaluate(next.Spec, obs)
 	changed := next.Result != st.Result || prev.Stale
 	w.states[p] = &next
+	w.gen.Add(1)
 	w.checkSyncedLocked()
 	if changed || !prev.Known {
 		w.notifyLocked([]*PathState{&next})
