@@ -1,10 +1,8 @@
 package bench
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -13,9 +11,7 @@ import (
 	"runtime/debug"
 	"runtime/pprof"
 	"slices"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -71,50 +67,15 @@ func ensurePath(tb testing.TB, conn *zk.Conn, p string) {
 // pathName is the i-th watched path under root.
 func pathName(root string, i int) string { return fmt.Sprintf("%s/p%06d", root, i) }
 
-// createTree creates root and n children named by pathName, in multi
-// transactions of 500 nodes sent by 4 goroutines: 100,000 nodes take
-// seconds, not minutes.
+// createTree creates root and n children named by pathName.
 func createTree(tb testing.TB, conn *zk.Conn, root string, n int) {
 	tb.Helper()
 	ensurePath(tb, conn, root)
-	const batch = 500
-	starts := make(chan int)
-	errc := make(chan error, 4)
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Go(func() {
-			for start := range starts {
-				ops := make([]any, 0, batch)
-				for i := start; i < min(start+batch, n); i++ {
-					ops = append(ops, &zk.CreateRequest{Path: pathName(root, i), Acl: zk.WorldACL(zk.PermAll)})
-				}
-				if _, err := conn.Multi(ops...); err != nil {
-					errc <- fmt.Errorf("creating %s..: %w", pathName(root, start), err)
-					return
-				}
-			}
-		})
+	paths := make([]string, n)
+	for i := range paths {
+		paths[i] = pathName(root, i)
 	}
-	var err error
-feed:
-	for start := 0; start < n; start += batch {
-		select {
-		case starts <- start:
-		case err = <-errc:
-			break feed
-		}
-	}
-	close(starts)
-	wg.Wait()
-	if err == nil {
-		select {
-		case err = <-errc:
-		default:
-		}
-	}
-	if err != nil {
-		tb.Fatal(err)
-	}
+	testenv.CreateNodes(tb, conn, paths)
 }
 
 // latencies collects samples and reports percentiles.
@@ -151,41 +112,8 @@ func measureMemory() memory {
 	debug.FreeOSMemory()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	rss, _ := readVmRSS("/proc/self/status")
+	rss, _ := testenv.ProcessRSS(os.Getpid())
 	return memory{heapInUse: ms.HeapInuse, rss: rss}
-}
-
-// readVmRSS returns the VmRSS line of a /proc/PID/status file in bytes.
-func readVmRSS(path string) (uint64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	return parseVmRSS(f)
-}
-
-func parseVmRSS(r io.Reader) (uint64, error) {
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:")
-		if !ok {
-			continue
-		}
-		fields := strings.Fields(rest)
-		if len(fields) != 2 || fields[1] != "kB" {
-			return 0, fmt.Errorf("unexpected VmRSS line %q", sc.Text())
-		}
-		kb, err := strconv.ParseUint(fields[0], 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("parsing VmRSS: %w", err)
-		}
-		return kb * 1024, nil
-	}
-	if err := sc.Err(); err != nil {
-		return 0, err
-	}
-	return 0, errors.New("no VmRSS line")
 }
 
 // writeHeapProfile writes a heap profile named name.heap into the directory

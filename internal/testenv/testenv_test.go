@@ -8,7 +8,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/smtp"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -751,4 +753,77 @@ func TestProcessLogTail(t *testing.T) {
 	Eventually(t, 5*time.Second, 20*time.Millisecond, func() bool {
 		return syscall.Kill(-pgid, 0) == syscall.ESRCH
 	}, "process group %d still has members", pgid)
+}
+
+func TestParseVmRSS(t *testing.T) {
+	cases := []struct {
+		name, status string
+		want         uint64
+		wantErr      bool
+	}{
+		{"kB", "Name:\tbench.test\nVmPeak:\t  100 kB\nVmRSS:\t   2048 kB\nThreads:\t4\n", 2048 * 1024, false},
+		{"missing", "Name:\tx\n", 0, true},
+		{"bad unit", "VmRSS:\t12 MB\n", 0, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ParseVmRSS(strings.NewReader(tc.status))
+			if (err != nil) != tc.wantErr || got != tc.want {
+				t.Fatalf("ParseVmRSS = %d, %v; want %d, error %v", got, err, tc.want, tc.wantErr)
+			}
+		})
+	}
+	if rss, err := ProcessRSS(os.Getpid()); err != nil || rss == 0 {
+		t.Fatalf("ProcessRSS(self) = %d, %v", rss, err)
+	}
+}
+
+// TestStallRequests: stalled clients are counted as answered once the
+// server begins to answer them, not before, and the server's writes to
+// them block (its handlers finish only when they are closed).
+func TestStallRequests(t *testing.T) {
+	release := make(chan struct{})
+	var finished sync.WaitGroup
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer finished.Done()
+		<-release
+		w.Write(make([]byte, 4<<20))
+	}))
+	srv.Listener = SmallSendBuffers(srv.Listener)
+	srv.Start()
+	defer srv.Close()
+	finished.Add(5)
+	s := StallRequests(t, srv.Listener.Addr().String(), "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 5)
+	time.Sleep(100 * time.Millisecond)
+	if n := s.Answered(); n != 0 {
+		t.Fatalf("%d requests answered before the server wrote anything", n)
+	}
+	close(release)
+	Eventually(t, 10*time.Second, 10*time.Millisecond, func() bool { return s.Answered() == 5 }, "%d of 5 answered", s.Answered())
+	done := make(chan struct{})
+	go func() { finished.Wait(); close(done) }()
+	select {
+	case <-done:
+		t.Fatal("the server wrote 4 MB to clients that never read")
+	case <-time.After(100 * time.Millisecond):
+	}
+	s.Close()
+	<-done
+}
+
+func TestWatchRSS(t *testing.T) {
+	over := make(chan struct{})
+	w := WatchRSS(os.Getpid(), 1, func() { close(over) })
+	select {
+	case <-over:
+	case <-time.After(Scaled(10 * time.Second)):
+		t.Fatal("over was not called for a limit of 1 byte")
+	}
+	peak, exceeded := w.Stop()
+	if !exceeded || peak < 1<<20 {
+		t.Fatalf("peak %d, exceeded %v", peak, exceeded)
+	}
+	if _, exceeded := WatchRSS(os.Getpid(), 0, nil).Stop(); exceeded {
+		t.Fatal("no limit was exceeded")
+	}
 }
