@@ -258,7 +258,8 @@ func (d *Daemon) run(ctx context.Context, reload <-chan struct{}, httpConfig *pr
 				return false
 			}
 		},
-		Logger: webLogger,
+		Registerer: reg,
+		Logger:     webLogger,
 	}
 	if opts.EnableLifecycle {
 		webOpts.Reload = d.Reload
@@ -368,6 +369,13 @@ func (d *Daemon) serve(ctx context.Context, handler http.Handler, listeners []ne
 		srv := &http.Server{
 			Handler:           handler,
 			ReadHeaderTimeout: 10 * time.Second,
+			// No request needs a body of more than 1 KiB (web limits it).
+			ReadTimeout: 30 * time.Second,
+			// A backstop for the answers that are not written under the
+			// web handler's own deadlines: those of the big pages move
+			// with every chunk the client takes and end later.
+			WriteTimeout: 30 * time.Second,
+			ConnState:    web.ConnState,
 			// Idle keep-alive connections would otherwise each hold a file
 			// descriptor and a goroutine for ever.
 			IdleTimeout:    2 * time.Minute,

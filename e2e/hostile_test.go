@@ -103,8 +103,10 @@ func TestFaultHostileHTTP(t *testing.T) {
 		{"TRACE /state", req("TRACE", "/state"), nil, []int{405}},
 		{"unknown method BREW /status", req("BREW", "/status"), nil, []int{405}},
 		{"GET /-/reload", req("GET", "/-/reload"), nil, []int{405}},
-		// promhttp serves /metrics whatever the method, as Prometheus does.
-		{"DELETE /metrics", req("DELETE", "/metrics"), nil, []int{200, 405}},
+		{"DELETE /metrics", req("DELETE", "/metrics"), nil, []int{405}},
+		{"PUT /metrics", req("PUT", "/metrics", "Content-Length: 0"), nil, []int{405}},
+		{"TRACE /metrics", req("TRACE", "/metrics"), nil, []int{405}},
+		{"OPTIONS /metrics", req("OPTIONS", "/metrics"), nil, []int{405}},
 
 		{"10 MB POST /-/reload", req("POST", "/-/reload", fmt.Sprintf("Content-Length: %d", tenMB)),
 			func() io.Reader { return io.LimitReader(zeros{}, tenMB) }, []int{413}},

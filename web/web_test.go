@@ -3,11 +3,13 @@ package web_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -29,6 +31,72 @@ type fakeSource struct {
 
 func (f fakeSource) Snapshot() []*collector.PathState { return f.states }
 func (f fakeSource) Connected() bool                  { return f.connected }
+func (f fakeSource) Generation() uint64               { return 0 }
+
+// changingSource is a snapshot a test changes; every change moves its
+// generation, as the Watcher's does.
+type changingSource struct {
+	mu     sync.Mutex
+	states []*collector.PathState
+	gen    uint64
+}
+
+func (s *changingSource) Snapshot() []*collector.PathState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.states
+}
+
+func (s *changingSource) Connected() bool { return true }
+
+func (s *changingSource) Generation() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.gen
+}
+
+func (s *changingSource) set(states []*collector.PathState) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.states = states
+	s.gen++
+}
+
+// manyPaths are n paths in error, each with msg: about 80 bytes of /status
+// and 700 of /metrics per path.
+func manyPaths(n int, msg string) []*collector.PathState {
+	one := 1
+	states := make([]*collector.PathState, n)
+	for i := range states {
+		states[i] = &collector.PathState{
+			Spec:        config.PathSpec{Path: fmt.Sprintf("/many/instance-%06d", i), MinChildren: &one},
+			Observation: compliance.Observation{Known: true, Exists: true},
+			Result:      compliance.Result{State: compliance.Error, Message: msg},
+		}
+	}
+	return states
+}
+
+// counter reads one series of a counter family.
+func counter(t *testing.T, g prometheus.Gatherer, name, handler string) float64 {
+	t.Helper()
+	families, err := g.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			if handler == "" || (len(m.GetLabel()) == 1 && m.GetLabel()[0].GetValue() == handler) {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	t.Fatalf("no series %s{handler=%q}", name, handler)
+	return 0
+}
 
 func pathState(path string, state compliance.State, msg string, children int, known bool) *collector.PathState {
 	return &collector.PathState{
@@ -172,6 +240,12 @@ func TestMethodsAndReload(t *testing.T) {
 		{"status by POST", enabled, "POST", "/status", 405, "use GET or HEAD", "GET, HEAD"},
 		{"landing by DELETE", enabled, "DELETE", "/", 405, "", "GET, HEAD"},
 		{"metrics", enabled, "GET", "/metrics", 200, "", ""},
+		{"metrics by HEAD", enabled, "HEAD", "/metrics", 200, "", ""},
+		{"metrics by PUT", enabled, "PUT", "/metrics", 405, "use GET or HEAD", "GET, HEAD"},
+		{"metrics by DELETE", enabled, "DELETE", "/metrics", 405, "use GET or HEAD", "GET, HEAD"},
+		{"metrics by TRACE", enabled, "TRACE", "/metrics", 405, "use GET or HEAD", "GET, HEAD"},
+		{"metrics by OPTIONS", enabled, "OPTIONS", "/metrics", 405, "use GET or HEAD", "GET, HEAD"},
+		{"metrics by POST", enabled, "POST", "/metrics", 405, "use GET or HEAD", "GET, HEAD"},
 		{"healthy", enabled, "GET", "/-/healthy", 200, "Healthy.", ""},
 		{"ready without a readiness func", enabled, "GET", "/-/ready", 200, "Ready.", ""},
 		{"unknown page", enabled, "GET", "/nope", 404, "", ""},
