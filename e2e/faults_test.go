@@ -231,7 +231,13 @@ func metricValue(p *process, series string) (float64, bool) {
 		return 0, false
 	}
 	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
+	return seriesValue(resp.Body, series)
+}
+
+// seriesValue reads one series ("name" or `name{label="value"}`) from a
+// text exposition.
+func seriesValue(exposition io.Reader, series string) (float64, bool) {
+	sc := bufio.NewScanner(exposition)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
