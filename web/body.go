@@ -52,6 +52,8 @@ type writeLimits struct {
 	// total bounds the whole response, against a client that reads a
 	// trickle just fast enough never to stall.
 	total time.Duration
+	// yieldTo, if set, is waited for before every chunk.
+	yieldTo *priority
 }
 
 // writeChunk is how much is written under one stall deadline.
@@ -80,6 +82,9 @@ func serveBody(w http.ResponseWriter, r *http.Request, b *body, limits writeLimi
 	rc := http.NewResponseController(w)
 	end := time.Now().Add(limits.total)
 	for len(data) > 0 {
+		if limits.yieldTo != nil {
+			limits.yieldTo.yield(r.Context())
+		}
 		deadline := time.Now().Add(limits.stall)
 		if deadline.After(end) {
 			deadline = end

@@ -35,7 +35,8 @@ type telemetry struct {
 	budget   int
 	metrics  *metrics
 
-	render sync.Mutex // one rendering at a time
+	render   sync.Mutex // one rendering at a time
+	priority *priority  // told while rendering
 
 	mu        sync.Mutex
 	variants  map[expfmt.Format]*variant
@@ -63,13 +64,14 @@ type rendering struct {
 // budget.
 var errBudget = errors.New("too many scrapes are being written; try again later")
 
-func newTelemetry(g prometheus.Gatherer, logger log.Logger, limits writeLimits, budget int, m *metrics) *telemetry {
+func newTelemetry(g prometheus.Gatherer, logger log.Logger, limits writeLimits, budget int, m *metrics, p *priority) *telemetry {
 	return &telemetry{
 		gatherer: g,
 		logger:   logger,
 		limits:   limits,
 		budget:   budget,
 		metrics:  m,
+		priority: p,
 		variants: map[expfmt.Format]*variant{},
 		held:     map[*body]int{},
 	}
@@ -208,6 +210,7 @@ func (t *telemetry) release(b *body) {
 func (t *telemetry) renderBody(format expfmt.Format, only map[string]bool, hint int) (*body, error) {
 	t.render.Lock()
 	defer t.render.Unlock()
+	defer t.priority.begin()()
 	t.metrics.renders.WithLabelValues(handlerMetrics).Inc()
 	families, err := t.gatherer.Gather()
 	if err != nil {
@@ -234,5 +237,8 @@ func (t *telemetry) renderBody(format expfmt.Format, only map[string]bool, hint 
 			return nil, fmt.Errorf("encoding metrics: %w", err)
 		}
 	}
-	return newBody(string(format), buf.Bytes()), nil
+	b := newBody(string(format), buf.Bytes())
+	// Compressed here, while pages yield: Prometheus asks for gzip.
+	b.gzip()
+	return b, nil
 }

@@ -108,15 +108,17 @@ func NewHandler(opts Options) http.Handler {
 	}
 	limits := opts.Limits.withDefaults()
 	m := newMetrics(opts.Registerer)
+	scrapesFirst := &priority{}
 	h := &handler{
-		opts:        opts,
-		metrics:     m,
-		write:       writeLimits{stall: limits.WriteStall, total: limits.WriteTotal},
+		opts:    opts,
+		metrics: m,
+		// Pages yield to scrapes; scrapes yield to nothing.
+		write:       writeLimits{stall: limits.WriteStall, total: limits.WriteTotal, yieldTo: scrapesFirst},
 		statusPage:  &pageCache{renders: m.renders.WithLabelValues(handlerStatus)},
 		landingPage: &pageCache{renders: m.renders.WithLabelValues(handlerLanding)},
 	}
 	h.landingJSON = newBody("application/json; charset=utf-8", mustJSON(map[string]string{"version": opts.Version}))
-	telemetry := newTelemetry(opts.Gatherer, opts.Logger, h.write, limits.ScrapeMemory, m)
+	telemetry := newTelemetry(opts.Gatherer, opts.Logger, writeLimits{stall: limits.WriteStall, total: limits.WriteTotal}, limits.ScrapeMemory, m, scrapesFirst)
 	pages := newBudget(limits.PageRequests, limits.PageWait)
 	status := limited(pages, m.rejected.WithLabelValues(handlerStatus), h.status)
 	mux := http.NewServeMux()
