@@ -22,6 +22,11 @@
 //     sync and a change until the exact new count is exported.
 //   - BenchmarkZooKeeperRestart: 20 restarts of ZooKeeper, until a zkclient
 //     and a plain go-zookeeper client have a session again.
+//   - BenchmarkHostileClients: the real binary watching 8,000 paths, with
+//     1,500 clients that never read /status and 10 that never read
+//     /metrics, or 400 clients reading /status flat out: its RSS, the
+//     scrapes meanwhile beside the same scrapes without the load, and
+//     whether it kept its ZooKeeper session and leadership.
 //
 // The change→gauge latency, its raw ZooKeeper baseline and the 10,000-path
 // scrape are benchmarks of package collector; the first session with a hung

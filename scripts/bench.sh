@@ -5,6 +5,10 @@
 # and prints a Markdown table of the figures beside their baselines, also
 # written to .bench/results.md. Raw `go test -bench` output: .bench/raw.txt.
 #   BENCH_FULL=1      include 100,000 watched paths (default 1; 0 for a quick run)
+#   BENCH_ONLY="a b"  run only these sets (scrape10k gauge alert failover
+#                     reconnect huge restart hung scale-sync scale-scrape
+#                     hostile); the others'
+#                     figures show as n/a
 #   BENCH_PROFILE=1   also write CPU profiles of the scale runs to .bench/*.cpu
 #                     and heap profiles after each sync (.bench/sync-N.heap)
 # Takes about 5 minutes on 2 cores with BENCH_FULL=1. Benchmarks report
@@ -31,6 +35,7 @@ abs_out=$(cd "$OUT" && pwd)
 run() {
   local pkg=$1 name=$2
   shift 2
+  case " ${BENCH_ONLY:-$name} " in *" $name "*) ;; *) return ;; esac
   local profile=()
   if [ "${BENCH_PROFILE:-0}" = 1 ]; then
     profile=(-test.cpuprofile "$abs_out/$name.cpu")
@@ -58,6 +63,7 @@ run zkclient hung -test.bench '^BenchmarkHungFirstServer$' -test.benchtime 5x
 # One-shot figures once each; scrapes and changes 20 times each.
 run bench scale-sync -test.bench '^BenchmarkScale$/paths=/^(sync|rawsync|naive)$' -test.benchtime 1x -test.timeout 30m
 run bench scale-scrape -test.bench '^BenchmarkScale$/paths=/^(scrape|change)$' -test.benchtime 20x -test.timeout 30m
+run bench hostile -test.bench '^BenchmarkHostileClients$' -test.benchtime 1x -test.timeout 20m
 
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 elapsed=$(($(date +%s) - started))
@@ -85,6 +91,9 @@ num() {
 
 # pair BENCH UNIT1 UNIT2 SUFFIX: "x / y SUFFIX".
 pair() { echo "$(num "$(metric "$1" "$2")") / $(num "$(metric "$1" "$3")") $4"; }
+
+# triple BENCH PREFIX: "p50 / p99 / max" of PREFIX-p50-ms, -p99-ms, -max-ms.
+triple() { echo "$(num "$(metric "$1" "$2-p50-ms")") / $(num "$(metric "$1" "$2-p99-ms")") / $(num "$(metric "$1" "$2-max-ms")")"; }
 
 row() { printf '| %s | %s | %s | %s |\n' "$1" "$2" "$3" "$4"; }
 
@@ -153,9 +162,26 @@ zk_version=$(ls /usr/share/java/ 2>/dev/null | sed -n 's/^zookeeper-\([0-9][0-9.
   row "failover, graceful stop → new leader / sending, median" \
     "$(pair BenchmarkFailover/graceful lead-p50-ms send-p50-ms ms)" "—" "—"
   row "runs with two agents claiming leadership at once (kill)" "$(num "$(metric BenchmarkFailover/kill dual-leader)")" "—" "0"
+  h=BenchmarkHostileClients/load=stalled
+  row "8,000 paths, 1,500 stalled /status + 10 stalled /metrics: agent RSS idle → peak" \
+    "$(num "$(metric $h idle-rss-MB)") → $(num "$(metric $h peak-rss-MB)") MB" "before the fix: 4.3 GB (issue 13)" \
+    "< 2 × idle + 100 MB (≤ $(num "$(metric $h bound-rss-MB)") MB here)"
+  row "… scrapes meanwhile, p50 / p99 / max; failed" \
+    "$(triple $h scrape) ms; $(num "$(metric $h scrape-failures)")" \
+    "$(pair $h idle-scrape-p50-ms idle-scrape-p99-ms ms) without the load; before the fix: 503 for 60 s" "max < 1 s; 0"
+  row "… ZooKeeper session lost / leadership lost (2 s session)" \
+    "$(num "$(metric $h session-lost)") / $(num "$(metric $h lead-lost)")" "—" "0 / 0"
+  h=BenchmarkHostileClients/load=busy
+  row "8,000 paths, 400 clients reading /status flat out: agent RSS idle → peak; /status per s; 503s" \
+    "$(num "$(metric $h idle-rss-MB)") → $(num "$(metric $h peak-rss-MB)") MB; $(num "$(metric $h status-per-s)"); $(num "$(metric $h status-503)")" \
+    "before the fix: 1.4 GB (issue 13)" "< 2 × idle + 100 MB"
+  row "… scrapes meanwhile, p50 / p99 / max; failed; session / leadership lost" \
+    "$(triple $h scrape) ms; $(num "$(metric $h scrape-failures)"); $(num "$(metric $h session-lost)") / $(num "$(metric $h lead-lost)")" \
+    "$(pair $h idle-scrape-p50-ms idle-scrape-p99-ms ms) without the load" "—"
   echo
   echo "RSS is that of the benchmark process (its own ZooKeeper clients and test data included), but for the one huge znode: that is the agent binary's own; heap added is what the Watcher's sync added to the Go heap."
   echo "Latencies are measured by polling every 0.25 ms (alerts) or 2 ms (failover); failover runs use a 2 s ZooKeeper session timeout."
+  echo "The hostile-client rows run the real binary (no race detector) and read its RSS from /proc; a Prometheus-like client scrapes it (gzip) every 250 ms for 15 s of load."
   if [ ${#failed[@]} -gt 0 ]; then
     echo
     echo "FAILED benchmark runs: ${failed[*]} (see $RAW)"
