@@ -93,6 +93,17 @@ func TestFaultHostileSlowClients(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// waitGoroutines waits until the agent runs at most limit goroutines.
+	waitGoroutines := func(t *testing.T, limit float64, when string) {
+		t.Helper()
+		var running float64
+		testenv.Eventually(t, 30*time.Second, 200*time.Millisecond, func() bool {
+			text, _, err := scrape()
+			running, _ = seriesValue(strings.NewReader(text), "go_goroutines")
+			return err == nil && running <= limit
+		}, "the agent runs %v goroutines %s, %v before any load", lazy(func() any { return running }), when, goroutines)
+	}
+
 	// scrapeUnderLoad scrapes n times, 100 ms apart: every scrape must
 	// succeed and the ZooKeeper session and leadership must last.
 	scrapeUnderLoad := func(t *testing.T, n int) {
@@ -142,12 +153,7 @@ func TestFaultHostileSlowClients(t *testing.T) {
 		// While they all still wait for their answers, the agent serves a
 		// bounded number of them (16) and turns the others away: it does
 		// not hold a goroutine, let alone a rendering, for each.
-		var serving float64
-		testenv.Eventually(t, 30*time.Second, 200*time.Millisecond, func() bool {
-			text, _, err := scrape()
-			serving, _ = seriesValue(strings.NewReader(text), "go_goroutines")
-			return err == nil && serving <= goroutines+100
-		}, "the agent runs %v goroutines for 1,500 stalled clients, %v without them", serving, goroutines)
+		waitGoroutines(t, goroutines+100, "for 1,500 stalled clients")
 		scrapeUnderLoad(t, 5)
 		metrics := testenv.StallRequests(t, addr, "GET /metrics HTTP/1.1\r\nHost: slow\r\n\r\n", 10)
 		load.add(metrics)
@@ -158,12 +164,7 @@ func TestFaultHostileSlowClients(t *testing.T) {
 
 	// Once the clients are gone, so are the goroutines that served them,
 	// and the pages answer again.
-	var now float64
-	testenv.Eventually(t, 30*time.Second, 200*time.Millisecond, func() bool {
-		text, _, err := scrape()
-		now, _ = seriesValue(strings.NewReader(text), "go_goroutines")
-		return err == nil && now <= goroutines+20
-	}, "the agent runs %v goroutines after the stalled clients left, %v before", now, goroutines)
+	waitGoroutines(t, goroutines+20, "after the stalled clients left")
 	resp, err := scraper.Get(a.URL + "/status")
 	if err != nil {
 		t.Fatal(err)
@@ -180,9 +181,18 @@ func TestFaultHostileSlowClients(t *testing.T) {
 // there.
 func waitAnswered(t *testing.T, s *testenv.StalledClients, n int) {
 	t.Helper()
-	testenv.Eventually(t, 60*time.Second, 50*time.Millisecond, func() bool { return s.Answered() == n },
-		"the agent answered %d of %d stalled requests", s.Answered(), n)
+	answered := 0
+	testenv.Eventually(t, 60*time.Second, 50*time.Millisecond, func() bool {
+		answered = s.Answered()
+		return answered == n
+	}, "the agent answered %v of %d stalled requests", lazy(func() any { return answered }), n)
 }
+
+// lazy formats as what its func returns when formatted: the last value a
+// wait saw, in the message of a failed testenv.Eventually.
+type lazy func() any
+
+func (l lazy) String() string { return fmt.Sprint(l()) }
 
 // seriesValues reads several series from a text exposition, -1 for a
 // missing one.

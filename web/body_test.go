@@ -25,8 +25,7 @@ import (
 // (by name or "*", with a quality above 0), plain to the others, with the
 // same content, its length, and Vary: Accept-Encoding.
 func TestGzip(t *testing.T) {
-	src := &changingSource{}
-	src.set(manyPaths(50, "Found children (0) less than minimum (1)"))
+	src := sourceWith(manyPaths(50, "Found children (0) less than minimum (1)"))
 	h := web.NewHandler(web.Options{Source: src, Version: "1.2.3", Gatherer: prometheus.NewRegistry()})
 	cases := []struct {
 		acceptEncoding string
@@ -85,8 +84,7 @@ func TestGzip(t *testing.T) {
 // the deadline; a client that reads a trickle too slowly is cut off at
 // WriteTotal.
 func TestWriteDeadlines(t *testing.T) {
-	src := &changingSource{}
-	src.set(manyPaths(20000, "Found children (0) less than minimum (1)")) // 1.6 MB of /status
+	src := sourceWith(manyPaths(20000, "Found children (0) less than minimum (1)")) // 1.6 MB of /status
 	cases := []struct {
 		name          string
 		stall, total  time.Duration

@@ -20,19 +20,16 @@ type metrics struct {
 
 // newMetrics registers the metrics on reg, unless it is nil.
 func newMetrics(reg prometheus.Registerer) *metrics {
+	perHandler := func(name, help string) *prometheus.CounterVec {
+		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, []string{"handler"})
+	}
 	m := &metrics{
-		renders: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "zk_monitor_http_renders_total",
-			Help: "Times a page was rendered; between changes of what it shows, every request gets the same rendering.",
-		}, []string{"handler"}),
-		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "zk_monitor_http_rejected_requests_total",
-			Help: "Requests answered 503 because their handler already served as many requests as it may.",
-		}, []string{"handler"}),
-		cut: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "zk_monitor_http_cut_responses_total",
-			Help: "Responses cut off because the client did not take them in time.",
-		}, []string{"handler"}),
+		renders: perHandler("zk_monitor_http_renders_total",
+			"Times a page was rendered; between changes of what it shows, every request gets the same rendering."),
+		rejected: perHandler("zk_monitor_http_rejected_requests_total",
+			"Requests answered 503 because their handler already served as many requests as it may."),
+		cut: perHandler("zk_monitor_http_cut_responses_total",
+			"Responses cut off because the client did not take them in time."),
 		reused: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "zk_monitor_http_reused_scrapes_total",
 			Help: "Scrapes answered with the latest rendering instead of a new one because slow clients held the memory budget of scrapes.",

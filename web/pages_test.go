@@ -20,8 +20,7 @@ import (
 // page are rendered once per change of any of their inputs, and every
 // request in between gets the same bytes.
 func TestPagesRenderedOncePerChange(t *testing.T) {
-	src := &changingSource{}
-	src.set(manyPaths(100, "Found children (0) less than minimum (1)"))
+	src := sourceWith(manyPaths(100, "Found children (0) less than minimum (1)"))
 	var alerting atomic.Bool
 	var leader atomic.Value
 	leader.Store("agent1")
@@ -90,8 +89,7 @@ func TestPagesRenderedOncePerChange(t *testing.T) {
 // budget and keep working.
 func TestPageBudget(t *testing.T) {
 	const stall = 2 * time.Second
-	src := &changingSource{}
-	src.set(manyPaths(3000, "Found children (0) less than minimum (1)"))
+	src := sourceWith(manyPaths(3000, "Found children (0) less than minimum (1)"))
 	reg := prometheus.NewRegistry()
 	srv := httptest.NewUnstartedServer(web.NewHandler(web.Options{
 		Source:     src,

@@ -36,8 +36,7 @@ func telemetryServer(t *testing.T, src *changingSource, limits web.Limits) (*htt
 // they are every scrape is answered in full (issue 13: ten of them took
 // all of promhttp's in-flight requests, and every scrape got 503).
 func TestStalledScrapersDoNotBlockScrapes(t *testing.T) {
-	src := &changingSource{}
-	src.set(manyPaths(500, "Found children (0) less than minimum (1)")) // 350 KB of text
+	src := sourceWith(manyPaths(500, "Found children (0) less than minimum (1)")) // 350 KB of text
 	srv, reg := telemetryServer(t, src, web.Limits{WriteStall: time.Minute})
 	stalled := testenv.StallRequests(t, srv.Listener.Addr().String(), "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", 20)
 	client := &http.Client{Timeout: testenv.Scaled(10 * time.Second)}
@@ -65,8 +64,7 @@ func TestStalledScrapersDoNotBlockScrapes(t *testing.T) {
 // rather than a new one (and a filtered scrape, which cannot, a 503); once
 // they are cut off, scrapes are rendered anew.
 func TestScrapeMemoryBudget(t *testing.T) {
-	src := &changingSource{}
-	src.set(manyPaths(500, "Found children (0) less than minimum (1)"))
+	src := sourceWith(manyPaths(500, "Found children (0) less than minimum (1)"))
 	srv, reg := telemetryServer(t, src, web.Limits{ScrapeMemory: 1, WriteStall: testenv.Scaled(2 * time.Second)})
 	client := &http.Client{Timeout: testenv.Scaled(10 * time.Second)}
 	scrapeWatched := func() string {

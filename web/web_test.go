@@ -55,6 +55,12 @@ func (s *changingSource) Generation() uint64 {
 	return s.gen
 }
 
+func sourceWith(states []*collector.PathState) *changingSource {
+	s := &changingSource{}
+	s.set(states)
+	return s
+}
+
 func (s *changingSource) set(states []*collector.PathState) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
