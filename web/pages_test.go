@@ -88,7 +88,8 @@ func TestPagesRenderedOncePerChange(t *testing.T) {
 // for WriteStall, and the pages answer again. Scrapes are not in that
 // budget and keep working.
 func TestPageBudget(t *testing.T) {
-	const stall = 2 * time.Second
+	// Long enough for the checks below, made while the clients stall.
+	const stall = 3 * time.Second
 	src := sourceWith(manyPaths(3000, "Found children (0) less than minimum (1)"))
 	reg := prometheus.NewRegistry()
 	srv := httptest.NewUnstartedServer(web.NewHandler(web.Options{
@@ -117,6 +118,8 @@ func TestPageBudget(t *testing.T) {
 
 	start := time.Now()
 	stalled := testenv.StallRequests(t, srv.Listener.Addr().String(), "GET /status HTTP/1.1\r\nHost: x\r\n\r\n", 2)
+	testenv.Eventually(t, 10*time.Second, 10*time.Millisecond, func() bool { return stalled.Answered() == 2 },
+		"the stalled requests were not answered")
 	testenv.Eventually(t, 10*time.Second, 10*time.Millisecond, func() bool {
 		resp, body := get("/status")
 		if resp.StatusCode != http.StatusServiceUnavailable {

@@ -65,7 +65,7 @@ func TestStalledScrapersDoNotBlockScrapes(t *testing.T) {
 // they are cut off, scrapes are rendered anew.
 func TestScrapeMemoryBudget(t *testing.T) {
 	src := sourceWith(manyPaths(500, "Found children (0) less than minimum (1)"))
-	srv, reg := telemetryServer(t, src, web.Limits{ScrapeMemory: 1, WriteStall: testenv.Scaled(2 * time.Second)})
+	srv, reg := telemetryServer(t, src, web.Limits{ScrapeMemory: 1, WriteStall: testenv.Scaled(3 * time.Second)})
 	client := &http.Client{Timeout: testenv.Scaled(10 * time.Second)}
 	scrapeWatched := func() string {
 		t.Helper()
@@ -83,6 +83,8 @@ func TestScrapeMemoryBudget(t *testing.T) {
 		t.Fatal(got)
 	}
 	stalled := testenv.StallRequests(t, srv.Listener.Addr().String(), "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n", 1)
+	testenv.Eventually(t, 10*time.Second, 10*time.Millisecond, func() bool { return stalled.Answered() == 1 },
+		"the stalled scrape was not answered")
 	// Once the stalled scrape holds its rendering, a change is not shown:
 	// the budget of one byte is used up.
 	testenv.Eventually(t, 10*time.Second, 10*time.Millisecond, func() bool {
