@@ -21,10 +21,10 @@ import (
 // from scraping (promhttp's in-flight limit counted requests being
 // written, and ten clients that never read took all of it).
 //
-// Renderings are shared. A scrape arriving while one is in flight waits
-// for it, and one arriving within a rendering's own duration after it
-// finished gets it too: back-to-back scrapes keep the renderer busy at
-// most half the time, and what they get is at most that old. The
+// Renderings are shared, but never older than the scrape: scrapes that
+// arrive while one is rendered wait for it and share the next one, which
+// starts after a pause as long as the last rendering took, so that
+// back-to-back scrapes keep the renderer busy half the time at most. The
 // renderings held by responses still being written are bounded in memory
 // by budget: past it, a scrape gets the latest rendering instead of a new
 // one, however old, until slow clients are cut off (writeLimits).
@@ -55,9 +55,10 @@ type variant struct {
 // rendering is one rendering in flight; done is closed when body and err
 // are set.
 type rendering struct {
-	done chan struct{}
-	body *body
-	err  error
+	started time.Time
+	done    chan struct{}
+	body    *body
+	err     error
 }
 
 // errBudget reports a scrape that could not be served within the memory
@@ -106,41 +107,61 @@ func (t *telemetry) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // shared returns a rendering of format for an unfiltered scrape, held
-// until release.
+// until release. The rendering was started after the scrape arrived, so
+// it shows every change made before (unless the memory budget is used up).
 func (t *telemetry) shared(ctx context.Context, format expfmt.Format) (*body, error) {
+	arrived := time.Now()
 	t.mu.Lock()
 	v := t.variants[format]
 	if v == nil {
 		v = &variant{}
 		t.variants[format] = v
 	}
-	if c := v.inflight; c != nil {
-		t.mu.Unlock()
-		select {
-		case <-c.done:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-		if c.err != nil {
-			return nil, c.err
-		}
-		t.mu.Lock()
-		t.holdLocked(c.body)
-		t.mu.Unlock()
-		return c.body, nil
-	}
-	if v.latest != nil {
-		recent := time.Since(v.rendered) < v.took
-		if recent || t.heldBytes >= t.budget {
-			if !recent {
-				t.metrics.reused.Inc()
-			}
+	for {
+		if v.latest != nil && t.heldBytes >= t.budget {
+			t.metrics.reused.Inc()
 			t.holdLocked(v.latest)
 			t.mu.Unlock()
 			return v.latest, nil
 		}
+		if c := v.inflight; c != nil {
+			t.mu.Unlock()
+			select {
+			case <-c.done:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+			if c.started.Before(arrived) {
+				// Begun before this scrape arrived: it may miss a change
+				// made since. Take the next one.
+				t.mu.Lock()
+				continue
+			}
+			if c.err != nil {
+				return nil, c.err
+			}
+			t.mu.Lock()
+			t.holdLocked(c.body)
+			t.mu.Unlock()
+			return c.body, nil
+		}
+		// A pause as long as the last rendering took: back-to-back scrapes
+		// keep the renderer busy half the time at most.
+		if pause := time.Until(v.rendered.Add(v.took)); pause > 0 {
+			t.mu.Unlock()
+			timer := time.NewTimer(pause)
+			select {
+			case <-timer.C:
+			case <-ctx.Done():
+				timer.Stop()
+				return nil, ctx.Err()
+			}
+			t.mu.Lock()
+			continue
+		}
+		break
 	}
-	c := &rendering{done: make(chan struct{})}
+	c := &rendering{started: time.Now(), done: make(chan struct{})}
 	v.inflight = c
 	hint := 0
 	if v.latest != nil {
@@ -148,9 +169,8 @@ func (t *telemetry) shared(ctx context.Context, format expfmt.Format) (*body, er
 	}
 	t.mu.Unlock()
 
-	start := time.Now()
 	c.body, c.err = t.renderBody(format, nil, hint)
-	took := time.Since(start)
+	took := time.Since(c.started)
 
 	t.mu.Lock()
 	v.inflight = nil

@@ -1,9 +1,11 @@
 package web_test
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -111,4 +113,38 @@ func TestScrapeMemoryBudget(t *testing.T) {
 		t.Fatalf("once the stalled scrape was gone: %s", got)
 	}
 	stalled.Close()
+}
+
+// TestScrapesAreFresh: however many scrapes share renderings, each shows
+// every change made before it was sent, as Prometheus and an operator
+// checking a reload expect.
+func TestScrapesAreFresh(t *testing.T) {
+	src := sourceWith(manyPaths(100, "Found children (0) less than minimum (1)"))
+	srv, _ := telemetryServer(t, src, web.Limits{})
+	client := &http.Client{Timeout: testenv.Scaled(10 * time.Second)}
+	stop := make(chan struct{})
+	var others sync.WaitGroup
+	for range 4 {
+		others.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				testenv.Scrape(client, srv.URL+"/metrics")
+			}
+		})
+	}
+	defer func() { close(stop); others.Wait() }()
+	for i := 1; i <= 20; i++ {
+		src.set(manyPaths(100+i, "Found children (0) less than minimum (1)"))
+		text, err := testenv.Scrape(client, srv.URL+"/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := fmt.Sprintf("\nzk_monitor_watched_paths %d\n", 100+i); !strings.Contains(text, want) {
+			t.Fatalf("change %d: the scrape after it does not show it (want %s)", i, strings.TrimSpace(want))
+		}
+	}
 }
