@@ -93,6 +93,9 @@ func (s *generationSampler) finish(t *testing.T) {
 // back, a reload) moves the generation, and one generation never shows
 // two different snapshots, while a sampler reads them concurrently.
 func TestGenerationFollowsSnapshot(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs a real ZooKeeper")
+	}
 	zkServer := testenv.StartZooKeeper(t)
 	admin := newClient(t, zkServer.Addr(), 5*time.Second, "", "")
 	create(t, admin, "/gen/lit", "/gen/g/a/inst")
