@@ -17,8 +17,8 @@ import (
 
 // A body is one rendered response, shared by every request that serves
 // it: a client that reads slowly or never holds a reference to it, not a
-// copy. Immutable once made, except for its gzip form, made once on first
-// use.
+// copy. Immutable once made, except for its gzip form, made once when
+// first needed.
 type body struct {
 	contentType string
 	plain       []byte
@@ -35,6 +35,8 @@ func newBody(contentType string, plain []byte) *body {
 func (b *body) gzip() []byte {
 	b.gzipOnce.Do(func() {
 		var buf bytes.Buffer
+		// BestSpeed: a third to a fifth of the default level's CPU for
+		// nearly the same size (5.6 MB of metrics text: 254 KB, not 240).
 		zw, _ := gzip.NewWriterLevel(&buf, gzip.BestSpeed)
 		// Writing to a bytes.Buffer does not fail.
 		zw.Write(b.plain)
