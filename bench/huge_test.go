@@ -87,8 +87,7 @@ func BenchmarkHugeZnode(b *testing.B) {
 	}
 	eventually(b, 10*time.Millisecond, exact(hugeChildren), "the agent did not report exactly %d children with passing checks", hugeChildren)
 	sync := time.Since(start)
-	status := fmt.Sprintf("/proc/%d/status", pid)
-	rss, err := readVmRSS(status)
+	rss, err := testenv.ProcessRSS(pid)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -122,7 +121,7 @@ func BenchmarkHugeZnode(b *testing.B) {
 		raw = append(raw, time.Since(begin))
 	}
 	b.StopTimer()
-	rssEnd, err := readVmRSS(status)
+	rssEnd, err := testenv.ProcessRSS(pid)
 	if err != nil {
 		b.Fatal(err)
 	}
