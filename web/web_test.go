@@ -282,8 +282,8 @@ func TestMethodsAndReload(t *testing.T) {
 }
 
 // TestMetricsErrorLogged: a failing collector is logged once as an error
-// record with a constant message, promhttp's text under err and promhttp
-// as the caller.
+// record with a constant message, the gatherer's error under err and the
+// telemetry handler as the caller.
 func TestMetricsErrorLogged(t *testing.T) {
 	var logs strings.Builder
 	logger, err := logging.New(logging.Config{Level: "error"}, &logs)
@@ -294,7 +294,7 @@ func TestMetricsErrorLogged(t *testing.T) {
 	h := web.NewHandler(web.Options{Source: fakeSource{}, Gatherer: broken, Logger: logger})
 	serve(t, h, http.MethodGet, "/metrics", "")
 	line := strings.TrimSpace(logs.String())
-	want := regexp.MustCompile(`^ts=\S+ level=error caller=http\.go:\d+ msg="serving metrics failed" err="error gathering metrics: collector broke"$`)
+	want := regexp.MustCompile(`^ts=\S+ level=error caller=telemetry\.go:\d+ msg="gathering metrics failed" err="collector broke"$`)
 	if !want.MatchString(line) {
 		t.Errorf("log %q does not match %s", line, want)
 	}
