@@ -25,9 +25,9 @@ const slowPaths = 8000
 var sessionSeries = []string{
 	"zk_monitor_zookeeper_reconnects_total",
 	"zk_monitor_zookeeper_session_expirations_total",
-	"zk_monitor_cluster_leader_changes_total",
+	`zk_monitor_cluster_leader_changes_total{cluster="slow"}`,
 	"zk_monitor_zookeeper_connected",
-	"zk_monitor_cluster_leader",
+	`zk_monitor_cluster_leader{cluster="slow"}`,
 }
 
 // TestFaultHostileSlowClients: clients that ask for a big page and never
