@@ -24,7 +24,8 @@ func boolp(b bool) *bool { return &b }
 // read returns the state of a path read once with the given observation.
 func read(spec config.PathSpec, obs compliance.Observation) *PathState {
 	obs.Known = true
-	return &PathState{Spec: spec, Observation: obs, Result: compliance.Evaluate(spec, obs), LastChange: time.Unix(1700000000, 0)}
+	at := time.Unix(1700000000, 0)
+	return &PathState{Spec: spec, Observation: obs, Result: compliance.Evaluate(spec, obs, at), LastChange: at, Evaluated: at}
 }
 
 // TestGathererSeriesPerPath checks which series a path costs: six for a

@@ -163,6 +163,7 @@ func (w *Watcher) dropMatchLocked(pattern, m string, depth int, last bool) []str
 		}
 		delete(w.states, m)
 		delete(w.specs, m)
+		w.dropAgeLocked(m)
 		w.sorted = nil
 		return []string{m}
 	}

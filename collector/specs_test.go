@@ -119,7 +119,7 @@ const (
 	helpSpec = `# HELP zk_monitor_znode_spec_info The limits the configuration sets for the znode, as labels (min_children, max_children); always 1.
 # TYPE zk_monitor_znode_spec_info gauge
 `
-	helpChildren = `# HELP zk_monitor_znode_children Number of direct children of the znode when last read (0 when it does not exist).
+	helpChildren = `# HELP zk_monitor_znode_children Number of direct children of the znode when last read (0 when it does not exist); only those whose names match children_matching when it is set.
 # TYPE zk_monitor_znode_children gauge
 `
 )

@@ -209,11 +209,11 @@ func TestMetricsFromCache(t *testing.T) {
 		t.Fatalf("scrapes sent %v ZooKeeper requests, want 0", after-before)
 	}
 	expected := `
-# HELP zk_monitor_znode_check_passing Whether one configured check of the znode (children, max_children, exists or data) passed (1) or failed (0) when the znode was last read; only for znodes with two checks or more.
+# HELP zk_monitor_znode_check_passing Whether one configured check of the znode (children, max_children, exists, data, ephemeral, min_data_bytes, max_data_bytes or max_age) passed (1) or failed (0) when the znode was last evaluated; only for znodes with two checks or more.
 # TYPE zk_monitor_znode_check_passing gauge
 zk_monitor_znode_check_passing{check="children",path="/m"} 0
 zk_monitor_znode_check_passing{check="max_children",path="/m"} 1
-# HELP zk_monitor_znode_children Number of direct children of the znode when last read (0 when it does not exist).
+# HELP zk_monitor_znode_children Number of direct children of the znode when last read (0 when it does not exist); only those whose names match children_matching when it is set.
 # TYPE zk_monitor_znode_children gauge
 zk_monitor_znode_children{path="/m"} 2
 zk_monitor_znode_children{path="/none"} 0
