@@ -58,8 +58,10 @@ func (r *specRecorder) wasRemoved(path string) bool {
 type specHarness struct {
 	*harness
 	specs *specRecorder
+	// reg serves the znode families and the watcher's client metrics.
 	reg   prometheus.Gatherer
 	admin *zkclient.Client
+	zk    *testenv.ZooKeeper
 }
 
 func startSpecs(t *testing.T, yaml string, setup func(admin *zkclient.Client)) *specHarness {
@@ -69,15 +71,17 @@ func startSpecs(t *testing.T, yaml string, setup func(admin *zkclient.Client)) *
 	if setup != nil {
 		setup(admin)
 	}
-	client := newClient(t, zkServer.Addr(), 5*time.Second, "", "")
+	clientReg := prometheus.NewRegistry()
+	client := testenv.ZKClient(t, zkclient.Options{ConnectString: zkServer.Addr(), SessionTimeout: 5 * time.Second, Registerer: clientReg})
 	rec := &specRecorder{}
 	w := testenv.RunWatcher(t, client, mustParse(t, yaml), rec, collector.Options{RetryInterval: 200 * time.Millisecond})
-	reg := collector.NewGatherer(w, prometheus.NewRegistry(), collector.GathererOptions{})
+	reg := collector.NewGatherer(w, clientReg, collector.GathererOptions{})
 	return &specHarness{
 		harness: &harness{t: t, watcher: w, rec: &rec.recorder, client: client},
 		specs:   rec,
 		reg:     reg,
 		admin:   admin,
+		zk:      zkServer,
 	}
 }
 
