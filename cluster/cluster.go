@@ -181,6 +181,10 @@ func New(client *zkclient.Client, opts Options) (*Cluster, error) {
 	return c, nil
 }
 
+// Workspace returns the path of the cluster's workspace, <prefix>/<name>,
+// where agents may keep nodes of their own (the clock skew probe does).
+func (c *Cluster) Workspace() string { return c.ws.root }
+
 // AgentName returns this agent's name (<hostname>-<pid> unless given).
 func (c *Cluster) AgentName() string { return c.opts.AgentName }
 

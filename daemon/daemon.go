@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path"
 	"sync"
 	"time"
 
@@ -28,6 +29,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/zk-monitor/zk_monitor/alerting"
+	"github.com/zk-monitor/zk_monitor/clockskew"
 	"github.com/zk-monitor/zk_monitor/cluster"
 	"github.com/zk-monitor/zk_monitor/collector"
 	"github.com/zk-monitor/zk_monitor/config"
@@ -240,6 +242,18 @@ func (d *Daemon) run(ctx context.Context, reload <-chan struct{}, httpConfig *pr
 	d.watcher = collector.NewWatcher(client, d.cfg, d.alerter, collector.Options{
 		Logger: log.With(logger, "component", "watcher"),
 	})
+	// max_age compares ZooKeeper's mtimes with this agent's clock: measure
+	// how far apart they are, with a write of our own in the workspace.
+	skew, err := clockskew.New(client, clockskew.Options{
+		Path:       path.Join(d.cluster.Workspace(), "clock"),
+		ACL:        zkclient.DigestACL(opts.ZooKeeperUser, opts.ZooKeeperPass),
+		Agent:      d.cluster.AgentName(),
+		Logger:     log.With(logger, "component", "clockskew"),
+		Registerer: reg,
+	})
+	if err != nil {
+		return err
+	}
 
 	webLogger := log.With(logger, "component", "web")
 	webOpts := web.Options{
@@ -269,7 +283,7 @@ func (d *Daemon) run(ctx context.Context, reload <-chan struct{}, httpConfig *pr
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg sync.WaitGroup
-	errc := make(chan error, 4)
+	errc := make(chan error, 5)
 	start := func(name string, fn func() error) {
 		wg.Add(1)
 		go func() {
@@ -286,6 +300,7 @@ func (d *Daemon) run(ctx context.Context, reload <-chan struct{}, httpConfig *pr
 	start("watcher", func() error { return d.watcher.Run(ctx) })
 	start("alerting", func() error { return d.alerter.Run(ctx) })
 	start("cluster", func() error { return d.cluster.Run(ctx, d.alerter.Lead) })
+	start("clock skew", func() error { return skew.Run(ctx) })
 	start("web", func() error { return d.serve(ctx, handler, listeners, webLogger) })
 	wg.Add(1)
 	go func() {
