@@ -211,18 +211,26 @@ func (h *handler) statusInputs() statusInputs {
 // original README plus extra keys.
 func statusDocument(opts Options, in statusInputs) map[string]any {
 	compl := map[string]any{}
+	stats := map[string]any{}
 	for _, st := range opts.Source.Snapshot() {
 		compl[st.Spec.Path] = complianceValue(st.Result)
+		if v, ok := statValue(st); ok {
+			stats[st.Spec.Path] = v
+		}
 	}
 	alerter := map[string]any{"alerting": in.Alerting}
 	if in.Alertmanagers != nil {
 		alerter["alertmanagers"] = in.Alertmanagers
 	}
+	monitor := map[string]any{
+		"alerter":    alerter,
+		"compliance": compl,
+	}
+	if len(stats) > 0 {
+		monitor["stat"] = stats
+	}
 	doc := map[string]any{
-		"monitor": map[string]any{
-			"alerter":    alerter,
-			"compliance": compl,
-		},
+		"monitor":   monitor,
 		"version":   opts.Version,
 		"zookeeper": map[string]any{"connected": in.Connected},
 	}
@@ -245,6 +253,22 @@ func sortedKeys(v any) any {
 		return v
 	}
 	return out
+}
+
+// statValue shows what the checks on a znode's Stat looked at when it was
+// last read: the owner's session in hex as ZooKeeper writes it ("0x0" for
+// a persistent node), the size of its data and when it was last written
+// (ZooKeeper's mtime). Only for paths with such checks, once read.
+func statValue(st *collector.PathState) (map[string]any, bool) {
+	obs := st.Observation
+	if !st.Spec.ChecksStat() || !obs.Known || !obs.Exists {
+		return nil, false
+	}
+	return map[string]any{
+		"ephemeral_owner": compliance.SessionID(obs.EphemeralOwner),
+		"data_bytes":      obs.DataLength,
+		"modified":        obs.Modified.UTC().Format("2006-01-02T15:04:05.000Z07:00"),
+	}, true
 }
 
 // complianceValue is true for a compliant path and the message otherwise,

@@ -7,10 +7,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
@@ -219,6 +221,44 @@ func TestStatusDocument(t *testing.T) {
 		if body != want || resp.Header.Get("Content-Type") != "application/json; charset=utf-8" {
 			t.Errorf("GET %s: %s\n%s\nwant\n%s", p, resp.Header.Get("Content-Type"), body, want)
 		}
+	}
+}
+
+// TestStatusStat: paths with checks on the Stat also show, under
+// monitor.stat, what those checks looked at, the owner's session in hex
+// first; the others do not appear there.
+func TestStatusStat(t *testing.T) {
+	owned := pathState("/controller", compliance.OK, compliance.MsgOK, 0, true)
+	owned.Spec.Ephemeral = new(true)
+	owned.Observation.EphemeralOwner = 0x100000a1b2c0005
+	owned.Observation.DataLength = 7
+	owned.Observation.Modified = time.Date(2026, 3, 4, 12, 0, 0, 5e6, time.FixedZone("CET", 3600))
+	persistent := pathState("/hb", compliance.Error, "Path is persistent but should be ephemeral", 0, true)
+	persistent.Spec.MaxAge = time.Minute
+	persistent.Observation.Modified = time.Date(2026, 3, 4, 11, 0, 0, 0, time.UTC)
+	gone := pathState("/gone", compliance.Error, "Path does not exist", 0, true)
+	gone.Spec.Ephemeral = new(true)
+	gone.Observation.Exists = false
+	src := fakeSource{connected: true, states: []*collector.PathState{
+		owned, persistent, gone,
+		pathState("/plain", compliance.OK, compliance.MsgOK, 1, true),
+	}}
+	h := web.NewHandler(web.Options{Source: src, Version: "1.2.3", Gatherer: prometheus.NewRegistry()})
+	_, body := serve(t, h, "GET", "/status", "")
+	var doc struct {
+		Monitor struct {
+			Stat map[string]map[string]any `json:"stat"`
+		} `json:"monitor"`
+	}
+	if err := json.Unmarshal([]byte(body), &doc); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]map[string]any{
+		"/controller": {"ephemeral_owner": "0x100000a1b2c0005", "data_bytes": 7.0, "modified": "2026-03-04T11:00:00.005Z"},
+		"/hb":         {"ephemeral_owner": "0x0", "data_bytes": 0.0, "modified": "2026-03-04T11:00:00.000Z"},
+	}
+	if !reflect.DeepEqual(doc.Monitor.Stat, want) {
+		t.Errorf("monitor.stat = %v, want %v", doc.Monitor.Stat, want)
 	}
 }
 
