@@ -358,6 +358,7 @@ func TestCheckConfig(t *testing.T) {
 	twoErrors := write("two.yaml", "/a:\n  chidlren: 1\n/b:\n  children: -1\n")
 	missing := filepath.Join(dir, "missing.yaml")
 	empty := write("empty.yaml", "")
+	statErrors := write("stat.yaml", "/hb:\n  max_age: 0\n/ids:\n  children_matching: '[0-9'\n/blob:\n  min_data_bytes: 9\n  max_data_bytes: 8\n  ephemeral: maybe\n")
 
 	cases := []struct {
 		name       string
@@ -378,6 +379,20 @@ func TestCheckConfig(t *testing.T) {
 		{"every error with its line", []string{twoErrors}, 1, nil, []string{
 			"    " + twoErrors + ":2: path /a: key chidlren: unknown key (did you mean children?)\n",
 			"    " + twoErrors + ":4: path /b: key children: must be a non-negative integer, got -1\n",
+		}},
+		{"Stat and matching-children examples", []string{"examples/heartbeats.yaml", "examples/ephemeral.yaml", "examples/data-size.yaml", "examples/matching-children.yaml"}, 0,
+			[]string{
+				"Checking examples/heartbeats.yaml\n  SUCCESS: 2 paths (1 glob patterns) found\n",
+				"Checking examples/ephemeral.yaml\n  SUCCESS: 3 paths (0 glob patterns) found\n",
+				"Checking examples/data-size.yaml\n  SUCCESS: 2 paths (1 glob patterns) found\n",
+				"Checking examples/matching-children.yaml\n  SUCCESS: 2 paths (0 glob patterns) found\n",
+			}, nil},
+		{"Stat and matching-children errors", []string{statErrors}, 1, nil, []string{
+			"    " + statErrors + ":2: path /hb: key max_age: must be positive, got 0\n",
+			"    " + statErrors + ":4: path /ids: key children_matching: invalid regex \"[0-9\": missing closing ]\n",
+			"    " + statErrors + ":4: path /ids: key children_matching: needs children or max_children: it only says which children they count\n",
+			"    " + statErrors + ":7: path /blob: key max_data_bytes: max_data_bytes (8) is less than min_data_bytes (9)\n",
+			"    " + statErrors + ":8: path /blob: key ephemeral: must be true or false, got \"maybe\"\n",
 		}},
 		{"missing file", []string{missing}, 1, []string{"Checking " + missing + "\n"}, []string{"FAILED:\n    reading path-spec file: open " + missing + ": no such file or directory"}},
 		{"mixed good and bad", []string{good, twoErrors, missing, "examples/legacy.yaml"}, 1,

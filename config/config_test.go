@@ -529,3 +529,41 @@ func TestMessagesFormat(t *testing.T) {
 		})
 	}
 }
+
+// TestExamplesLoad keeps every path-spec file in examples/ valid and free
+// of warnings, with at least one example of each key.
+func TestExamplesLoad(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "examples", "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no examples: %v", err)
+	}
+	used := map[string]bool{}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			cfg, warnings, err := Load(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range warnings {
+				t.Errorf("warning: %s", w)
+			}
+			raw, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, key := range specKeys {
+				if strings.Contains(string(raw), "\n  "+key+":") || strings.Contains(string(raw), "{"+key+":") || strings.Contains(string(raw), ", "+key+":") {
+					used[key] = true
+				}
+			}
+			if len(cfg.Paths) == 0 {
+				t.Error("no paths")
+			}
+		})
+	}
+	for _, key := range []string{"max_age", "ephemeral", "min_data_bytes", "max_data_bytes", "children_matching"} {
+		if !used[key] {
+			t.Errorf("no example in examples/ uses %s", key)
+		}
+	}
+}
