@@ -25,7 +25,7 @@ func newClient(t *testing.T, addr string, timeout time.Duration, user, pass stri
 	return testenv.ZKClient(t, zkclient.Options{ConnectString: addr, SessionTimeout: timeout, Username: user, Password: pass})
 }
 
-func mustParse(t *testing.T, yaml string) *config.Config {
+func mustParse(t testing.TB, yaml string) *config.Config {
 	t.Helper()
 	cfg, _, err := config.Parse([]byte(yaml), "test.yaml")
 	if err != nil {

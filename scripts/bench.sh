@@ -11,7 +11,7 @@
 #                     figures show as n/a
 #   BENCH_PROFILE=1   also write CPU profiles of the scale runs to .bench/*.cpu
 #                     and heap profiles after each sync (.bench/sync-N.heap)
-# Takes about 5 minutes on 2 cores with BENCH_FULL=1. Benchmarks report
+# Takes about 8 minutes on 2 cores with BENCH_FULL=1. Benchmarks report
 # figures; none of them asserts a time.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -60,6 +60,10 @@ run bench reconnect -test.bench '^BenchmarkReconnect$' -test.benchtime 5x
 run bench huge -test.bench '^BenchmarkHugeZnode$' -test.benchtime 20x
 run bench restart -test.bench '^BenchmarkZooKeeperRestart$' -test.benchtime 20x -test.timeout 30m
 run zkclient hung -test.bench '^BenchmarkHungFirstServer$' -test.benchtime 5x
+run collector deadlines -test.bench '^BenchmarkDeadlines$' -test.benchtime 1s
+run collector expiry -test.bench '^BenchmarkMaxAgeExpiry$' -test.benchtime 3x
+# Two agent processes, each idle for a minute (BENCH_IDLE shortens it).
+run bench maxage -test.bench '^BenchmarkMaxAgeIdle$' -test.benchtime 1x -test.timeout 20m
 # One-shot figures once each; scrapes and changes 20 times each.
 run bench scale-sync -test.bench '^BenchmarkScale$/paths=/^(sync|rawsync|naive)$' -test.benchtime 1x -test.timeout 30m
 run bench scale-scrape -test.bench '^BenchmarkScale$/paths=/^(scrape|change)$' -test.benchtime 20x -test.timeout 30m
@@ -178,6 +182,20 @@ zk_version=$(ls /usr/share/java/ 2>/dev/null | sed -n 's/^zookeeper-\([0-9][0-9.
   row "… scrapes meanwhile, p50 / p99 / max; failed; session / leadership lost" \
     "$(triple $h scrape) ms; $(num "$(metric $h scrape-failures)"); $(num "$(metric $h session-lost)") / $(num "$(metric $h lead-lost)")" \
     "$(pair $h idle-scrape-p50-ms idle-scrape-p99-ms ms) without the load" "—"
+  ma=BenchmarkMaxAgeIdle/check=max_age
+  mc=BenchmarkMaxAgeIdle/check=children
+  row "10,000 paths with max_age, agent process: CPU over an idle minute (no scrape, no change) / RSS after sync" \
+    "$(num "$(metric $ma idle-cpu-pct)") % of one core / $(num "$(metric $ma rss-MB)") MB" \
+    "$(num "$(metric $mc idle-cpu-pct)") % / $(num "$(metric $mc rss-MB)") MB (the same paths with a children check)" "< 1 % of one core"
+  row "10,000 paths with max_age, agent process: ZooKeeper requests in the idle minute" \
+    "$(num "$(metric $ma idle-zk-req)")" "$(num "$(metric $mc idle-zk-req)") (children check)" "none from the watcher"
+  row "10,000 max_age deadlines, one heap under one timer: memory; one deadline moved by a write" \
+    "$(num "$(metric BenchmarkDeadlines/setup/heap B/op)" 1e-6) MB; $(num "$(metric BenchmarkDeadlines/move/heap ns/op)") ns" \
+    "$(num "$(metric BenchmarkDeadlines/setup/afterfunc B/op)" 1e-6) MB; $(num "$(metric BenchmarkDeadlines/move/afterfunc ns/op)") ns (a time.AfterFunc per path)" "—"
+  row "10,000 max_age checks failing within a second: last deadline → last failure told; CPU; ZooKeeper requests" \
+    "$(num "$(metric BenchmarkMaxAgeExpiry expire-ms)") ms; $(num "$(metric BenchmarkMaxAgeExpiry cpu-ms)") ms; $(num "$(metric BenchmarkMaxAgeExpiry zk-req)")" "—" "0 requests"
+  row "the same, agent process: last deadline → /metrics shows all 10,000 non-compliant (polled every 250 ms)" \
+    "$(num "$(metric $ma expire-s)") s" "—" "—"
   echo
   echo "RSS is that of the benchmark process (its own ZooKeeper clients and test data included), but for the one huge znode: that is the agent binary's own; heap added is what the Watcher's sync added to the Go heap."
   echo "Latencies are measured by polling every 0.25 ms (alerts) or 2 ms (failover); failover runs use a 2 s ZooKeeper session timeout."

@@ -1,0 +1,191 @@
+package bench
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-zookeeper/zk"
+
+	"github.com/zk-monitor/zk_monitor/internal/testenv"
+)
+
+// maxAgePaths is how many znodes BenchmarkMaxAgeIdle watches.
+const maxAgePaths = 10000
+
+// idleWindow is how long an idle agent's CPU time is measured: a minute,
+// or BENCH_IDLE (a Go duration) for a quicker run.
+func idleWindow(tb testing.TB) time.Duration {
+	raw := os.Getenv("BENCH_IDLE")
+	if raw == "" {
+		return time.Minute
+	}
+	d, err := time.ParseDuration(raw)
+	if err != nil || d <= 0 {
+		tb.Fatalf("BENCH_IDLE=%q: want a positive duration", raw)
+	}
+	return d
+}
+
+// BenchmarkMaxAgeIdle runs the zk_monitor binary (built without -race, as
+// shipped) on 10,000 znodes, each with a children check (check=children,
+// the baseline) or each with max_age (check=max_age), one agent process
+// after the other. For each it reports sync-s (start until /metrics shows
+// all 10,000 compliant), rss-MB (the agent's VmRSS then), idle-cpu-pct (its
+// CPU time from /proc/PID/stat over an idle minute, with no scrape and no
+// change in ZooKeeper, in % of one core) and idle-zk-req (the ZooKeeper
+// requests the agent sent in that minute, every part of it included). For
+// max_age, the znodes' deadlines come after that minute, within about a
+// second of each other: expire-s is from the last deadline until /metrics
+// (polled every 250 ms) shows all 10,000 non-compliant, and expire-zk-req
+// the requests sent meanwhile. Run with -benchtime 1x.
+func BenchmarkMaxAgeIdle(b *testing.B) {
+	binary, remove, err := testenv.BuildZKMonitor("..")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(remove)
+	zkServer := testenv.StartZooKeeper(b)
+	conn := dialRaw(b, zkServer.Addr(), 10*time.Second)
+	createTree(b, conn, "/maxage", maxAgePaths)
+	idle := idleWindow(b)
+	for _, check := range []string{"children", "max_age"} {
+		b.Run("check="+check, func(b *testing.B) {
+			for b.Loop() {
+				benchIdleAgent(b, binary, zkServer.Addr(), conn, check, idle)
+			}
+		})
+	}
+}
+
+func benchIdleAgent(b *testing.B, binary, zkAddr string, conn *zk.Conn, check string, idle time.Duration) {
+	// The max_age deadlines must come after the sync and the idle window.
+	maxAge := idle + 30*time.Second
+	spec := "{children: 0}"
+	var last time.Time
+	if check == "max_age" {
+		spec = fmt.Sprintf("{max_age: %s}", maxAge)
+		last = rewriteAll(b, conn, "/maxage", maxAgePaths)
+	}
+	var cfg strings.Builder
+	for i := range maxAgePaths {
+		fmt.Fprintf(&cfg, "%s: %s\n", pathName("/maxage", i), spec)
+	}
+	file := filepath.Join(b.TempDir(), "paths.yaml")
+	if err := os.WriteFile(file, []byte(cfg.String()), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	name := "idle-" + strings.ReplaceAll(check, "_", "-")
+	start := time.Now()
+	a, pid := startAgentProcess(b, binary, "-z", zkAddr, "-f", file, "-c", name, "--agent.name", name)
+	defer a.stop(b)
+	compliant := func(want float64) func() bool {
+		return func() bool {
+			m := a.get("/metrics")
+			return metricSum(m, "zk_monitor_znode_compliant") == want && metricSum(m, "zk_monitor_znode_stale") == 0
+		}
+	}
+	eventually(b, 10*time.Millisecond, compliant(maxAgePaths), "the agent did not report %d compliant paths", maxAgePaths)
+	sync := time.Since(start)
+	rss, err := testenv.ProcessRSS(pid)
+	if err != nil {
+		b.Fatal(err)
+	}
+
+	requests := func() float64 { return metricSum(a.get("/metrics"), "zk_monitor_zookeeper_requests_total") }
+	req0 := requests()
+	cpu0, err := readProcessCPU(pid)
+	if err != nil {
+		b.Fatal(err)
+	}
+	time.Sleep(idle)
+	cpu1, err := readProcessCPU(pid)
+	if err != nil {
+		b.Fatal(err)
+	}
+	req1 := requests()
+	b.ReportMetric(sync.Seconds(), "sync-s")
+	b.ReportMetric(mib(rss), "rss-MB")
+	b.ReportMetric(100*(cpu1-cpu0).Seconds()/idle.Seconds(), "idle-cpu-pct")
+	b.ReportMetric(req1-req0, "idle-zk-req")
+	if check != "max_age" {
+		return
+	}
+	if !compliant(maxAgePaths)() {
+		b.Fatalf("paths failed max_age during the idle window: it was too short for the sync")
+	}
+	deadline := last.Add(maxAge)
+	time.Sleep(time.Until(deadline))
+	eventually(b, 250*time.Millisecond, compliant(0), "the agent did not report all %d paths too old", maxAgePaths)
+	b.ReportMetric(time.Since(deadline).Seconds(), "expire-s")
+	b.ReportMetric(requests()-req1, "expire-zk-req")
+}
+
+// rewriteAll writes the data of root's n children in multi transactions
+// and returns the latest mtime ZooKeeper stamped.
+func rewriteAll(tb testing.TB, conn *zk.Conn, root string, n int) time.Time {
+	tb.Helper()
+	paths := make([]string, n)
+	for i := range paths {
+		paths[i] = pathName(root, i)
+	}
+	var last time.Time
+	for chunk := range slices.Chunk(paths, 500) {
+		ops := make([]any, 0, len(chunk))
+		for _, p := range chunk {
+			ops = append(ops, &zk.SetDataRequest{Path: p, Data: []byte("beat"), Version: -1})
+		}
+		res, err := conn.Multi(ops...)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		for _, r := range res {
+			if m := time.UnixMilli(r.Stat.Mtime); m.After(last) {
+				last = m
+			}
+		}
+	}
+	return last
+}
+
+// userHZ is the unit of the CPU times in /proc/PID/stat (USER_HZ, 100 on
+// every Linux architecture Go supports).
+const userHZ = 100
+
+// readProcessCPU returns the CPU time (user and system) process pid has
+// used, from /proc/PID/stat.
+func readProcessCPU(pid int) (time.Duration, error) {
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	return parseProcessCPU(string(raw))
+}
+
+// parseProcessCPU reads utime and stime, the 14th and 15th fields of a
+// /proc/PID/stat line. The command (2nd field, in parentheses) may hold
+// spaces, so fields are counted after its closing parenthesis.
+func parseProcessCPU(stat string) (time.Duration, error) {
+	i := strings.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("unexpected /proc stat line %q", stat)
+	}
+	fields := strings.Fields(stat[i+1:])
+	if len(fields) < 13 {
+		return 0, fmt.Errorf("unexpected /proc stat line %q", stat)
+	}
+	var ticks uint64
+	for _, f := range fields[11:13] {
+		v, err := strconv.ParseUint(f, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("parsing /proc stat CPU times: %w", err)
+		}
+		ticks += v
+	}
+	return time.Duration(ticks) * time.Second / userHZ, nil
+}
