@@ -42,8 +42,9 @@ func idleWindow(tb testing.TB) time.Duration {
 // requests the agent sent in that minute, every part of it included). For
 // max_age, the znodes' deadlines come after that minute, within about a
 // second of each other: expire-s is from the last deadline until /metrics
-// (polled every 250 ms) shows all 10,000 non-compliant, and expire-zk-req
-// the requests sent meanwhile. Run with -benchtime 1x.
+// (polled every 250 ms) shows all 10,000 non-compliant, poll-s what one
+// such look at /metrics takes (scrape and parse), and expire-zk-req the
+// requests sent meanwhile. Run with -benchtime 1x.
 func BenchmarkMaxAgeIdle(b *testing.B) {
 	binary, remove, err := testenv.BuildZKMonitor("..")
 	if err != nil {
@@ -124,6 +125,10 @@ func benchIdleAgent(b *testing.B, binary, zkAddr string, conn *zk.Conn, check st
 	eventually(b, 250*time.Millisecond, compliant(0), "the agent did not report all %d paths too old", maxAgePaths)
 	b.ReportMetric(time.Since(deadline).Seconds(), "expire-s")
 	b.ReportMetric(requests()-req1, "expire-zk-req")
+	// What one look costs: the resolution of expire-s.
+	begin := time.Now()
+	compliant(0)()
+	b.ReportMetric(time.Since(begin).Seconds(), "poll-s")
 }
 
 // rewriteAll writes the data of root's n children in multi transactions

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -97,9 +98,12 @@ func TestDeadlinesRandom(t *testing.T) {
 }
 
 // BenchmarkDeadlines compares the two ways of waking 10,000 max_age
-// checks: this heap under one timer, and a time.AfterFunc per path. An
-// operation is one heartbeat write moving a path's deadline later (the
-// common event); B/op of the setup run shows what holding 10,000 costs.
+// checks: this heap under one timer, and a time.AfterFunc per path.
+// setup: holding 10,000 deadlines (B/op). move: one heartbeat write moving
+// a path's deadline later, the common event. burst: 10,000 deadlines that
+// come at once, each handled under the Watcher's lock, as when a writer of
+// many heartbeats stops: the heap hands them over in one batch, the
+// timers start a goroutine each that contend for the lock.
 func BenchmarkDeadlines(b *testing.B) {
 	const paths = 10000
 	names := make([]string, paths)
@@ -129,6 +133,44 @@ func BenchmarkDeadlines(b *testing.B) {
 			}
 		}
 		b.ReportMetric(float64(paths), "paths")
+	})
+	b.Run("burst/heap", func(b *testing.B) {
+		b.ReportAllocs()
+		var mu sync.Mutex
+		handled := 0
+		for b.Loop() {
+			d := newDeadlines()
+			for _, p := range names {
+				d.set(p, epoch)
+			}
+			mu.Lock()
+			handled += len(d.due(epoch))
+			mu.Unlock()
+		}
+		if handled != paths*b.N {
+			b.Fatalf("%d deadlines handled, want %d", handled, paths*b.N)
+		}
+	})
+	b.Run("burst/afterfunc", func(b *testing.B) {
+		b.ReportAllocs()
+		var mu sync.Mutex
+		for b.Loop() {
+			var wg sync.WaitGroup
+			wg.Add(paths)
+			handled := 0
+			for range names {
+				time.AfterFunc(0, func() {
+					mu.Lock()
+					handled++
+					mu.Unlock()
+					wg.Done()
+				})
+			}
+			wg.Wait()
+			if handled != paths {
+				b.Fatalf("%d deadlines handled, want %d", handled, paths)
+			}
+		}
 	})
 	b.Run("move/heap", func(b *testing.B) {
 		d := newDeadlines()
