@@ -48,6 +48,22 @@ func startAgentProcess(b *testing.B, binary string, args ...string) (*agent, int
 	return a, cmd.Process.Pid
 }
 
+// binaryAndTree builds the zk_monitor binary (removed when the benchmark
+// ends) and starts a ZooKeeper holding root with n children, written
+// through the connection it returns.
+func binaryAndTree(b *testing.B, root string, n int) (string, *testenv.ZooKeeper, *zk.Conn) {
+	b.Helper()
+	binary, remove, err := testenv.BuildZKMonitor("..")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(remove)
+	zkServer := testenv.StartZooKeeper(b)
+	conn := dialRaw(b, zkServer.Addr(), 10*time.Second)
+	createTree(b, conn, root, n)
+	return binary, zkServer, conn
+}
+
 // BenchmarkHugeZnode runs the zk_monitor binary (built without -race, as
 // shipped) against one znode holding 200,000 children and almost 1 MB of
 // data, watched with a children and a data check. It reports sync-s (start
@@ -59,14 +75,7 @@ func startAgentProcess(b *testing.B, binary string, args ...string) (*agent, int
 // and read alone, by a plain go-zookeeper client.
 func BenchmarkHugeZnode(b *testing.B) {
 	dir := b.TempDir()
-	binary, remove, err := testenv.BuildZKMonitor("..")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(remove)
-	zkServer := testenv.StartZooKeeper(b)
-	conn := dialRaw(b, zkServer.Addr(), 10*time.Second)
-	createTree(b, conn, "/huge", hugeChildren)
+	binary, zkServer, conn := binaryAndTree(b, "/huge", hugeChildren)
 	// The data comes last: under a megabyte, ZooKeeper 3.8 creates
 	// children over ten times slower.
 	if _, err := conn.Set("/huge", append(bytes.Repeat([]byte{'A'}, hugeData-1), 'Z'), -1); err != nil {

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -46,14 +45,7 @@ func idleWindow(tb testing.TB) time.Duration {
 // such look at /metrics takes (scrape and parse), and expire-zk-req the
 // requests sent meanwhile. Run with -benchtime 1x.
 func BenchmarkMaxAgeIdle(b *testing.B) {
-	binary, remove, err := testenv.BuildZKMonitor("..")
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(remove)
-	zkServer := testenv.StartZooKeeper(b)
-	conn := dialRaw(b, zkServer.Addr(), 10*time.Second)
-	createTree(b, conn, "/maxage", maxAgePaths)
+	binary, zkServer, conn := binaryAndTree(b, "/maxage", maxAgePaths)
 	idle := idleWindow(b)
 	for _, check := range []string{"children", "max_age"} {
 		b.Run("check="+check, func(b *testing.B) {
@@ -71,7 +63,15 @@ func benchIdleAgent(b *testing.B, binary, zkAddr string, conn *zk.Conn, check st
 	var last time.Time
 	if check == "max_age" {
 		spec = fmt.Sprintf("{max_age: %s}", maxAge)
-		last = rewriteAll(b, conn, "/maxage", maxAgePaths)
+		paths := make([]string, maxAgePaths)
+		for i := range paths {
+			paths[i] = pathName("/maxage", i)
+		}
+		for _, m := range testenv.SetDataAll(b, conn, paths, []byte("beat")) {
+			if m.After(last) {
+				last = m
+			}
+		}
 	}
 	var cfg strings.Builder
 	for i := range maxAgePaths {
@@ -129,33 +129,6 @@ func benchIdleAgent(b *testing.B, binary, zkAddr string, conn *zk.Conn, check st
 	begin := time.Now()
 	compliant(0)()
 	b.ReportMetric(time.Since(begin).Seconds(), "poll-s")
-}
-
-// rewriteAll writes the data of root's n children in multi transactions
-// and returns the latest mtime ZooKeeper stamped.
-func rewriteAll(tb testing.TB, conn *zk.Conn, root string, n int) time.Time {
-	tb.Helper()
-	paths := make([]string, n)
-	for i := range paths {
-		paths[i] = pathName(root, i)
-	}
-	var last time.Time
-	for chunk := range slices.Chunk(paths, 500) {
-		ops := make([]any, 0, len(chunk))
-		for _, p := range chunk {
-			ops = append(ops, &zk.SetDataRequest{Path: p, Data: []byte("beat"), Version: -1})
-		}
-		res, err := conn.Multi(ops...)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		for _, r := range res {
-			if m := time.UnixMilli(r.Stat.Mtime); m.After(last) {
-				last = m
-			}
-		}
-	}
-	return last
 }
 
 // userHZ is the unit of the CPU times in /proc/PID/stat (USER_HZ, 100 on

@@ -259,27 +259,6 @@ func (l *expiryListener) Update(spec config.PathSpec, res compliance.Result) {
 
 func (l *expiryListener) Remove(string) {}
 
-// rewrite sets the data of every path in multi transactions and returns
-// the mtimes ZooKeeper stamped, by path.
-func rewrite(b *testing.B, conn *zk.Conn, paths []string) map[string]time.Time {
-	b.Helper()
-	mtimes := make(map[string]time.Time, len(paths))
-	for chunk := range slices.Chunk(paths, 500) {
-		ops := make([]any, 0, len(chunk))
-		for _, p := range chunk {
-			ops = append(ops, &zk.SetDataRequest{Path: p, Data: []byte("beat"), Version: -1})
-		}
-		res, err := conn.Multi(ops...)
-		if err != nil {
-			b.Fatal(err)
-		}
-		for i, r := range res {
-			mtimes[chunk[i]] = time.UnixMilli(r.Stat.Mtime)
-		}
-	}
-	return mtimes
-}
-
 // cpuTime is the CPU time this process has used.
 func cpuTime(b *testing.B) time.Duration {
 	b.Helper()
@@ -311,7 +290,7 @@ func BenchmarkMaxAgeExpiry(b *testing.B) {
 	var expire, cpu time.Duration
 	var requests float64
 	for b.Loop() {
-		mtimes := rewrite(b, conn, paths)
+		mtimes := testenv.SetDataAll(b, conn, paths, []byte("beat"))
 		first, last := mtimes[paths[0]], mtimes[paths[0]]
 		for _, m := range mtimes {
 			if m.Before(first) {

@@ -230,21 +230,28 @@ func waitAlert(t *testing.T, am *testenv.Alertmanager, cluster, path string) tes
 	t.Helper()
 	var found testenv.AMAlert
 	eventually(t, func() bool {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		alerts, err := am.Alerts(ctx)
-		if err != nil {
-			return false
-		}
-		for _, al := range alerts {
-			if al.Labels["alertname"] == "ZnodeNotCompliant" && al.Labels["cluster"] == cluster && al.Labels["path"] == path && al.EndsAt.After(time.Now()) {
-				found = al
-				return true
-			}
-		}
-		return false
+		al, firing, err := firingAlert(am, cluster, path)
+		found = al
+		return err == nil && firing
 	}, "no firing alert for %s in Alertmanager", path)
 	return found
+}
+
+// firingAlert returns the firing ZnodeNotCompliant alert for path from
+// cluster that Alertmanager holds, and whether there is one.
+func firingAlert(am *testenv.Alertmanager, cluster, path string) (testenv.AMAlert, bool, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	alerts, err := am.Alerts(ctx)
+	if err != nil {
+		return testenv.AMAlert{}, false, err
+	}
+	for _, al := range alerts {
+		if al.Labels["alertname"] == "ZnodeNotCompliant" && al.Labels["cluster"] == cluster && al.Labels["path"] == path && al.EndsAt.After(time.Now()) {
+			return al, true, nil
+		}
+	}
+	return testenv.AMAlert{}, false, nil
 }
 
 // post sends an empty POST and returns the answer.

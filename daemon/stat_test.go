@@ -1,7 +1,6 @@
 package daemon_test
 
 import (
-	"context"
 	"fmt"
 	"net/url"
 	"os/exec"
@@ -95,17 +94,7 @@ func TestStatChecksAlert(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, func() bool {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		alerts, err := am.Alerts(ctx)
-		if err != nil {
-			return false
-		}
-		for _, al := range alerts {
-			if al.Labels["path"] == "/stat/hb" && al.EndsAt.After(time.Now()) {
-				return false
-			}
-		}
-		return true
+		_, firing, err := firingAlert(am, "stat", "/stat/hb")
+		return err == nil && !firing
 	}, "the heartbeat alert did not resolve after a new beat")
 }
