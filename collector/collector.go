@@ -71,7 +71,6 @@ var (
 	famState      = family{"zk_monitor_znode_compliance_state", "Compliance state of the znode: 1 for the current state (ok, error or unknown), 0 for the others."}
 	famDataAge    = family{"zk_monitor_znode_data_age_seconds", "Seconds since the znode's data was last written (its Stat mtime, by ZooKeeper's clock, against the agent's clock at the scrape); only for znodes with a max_age check."}
 	famDataBytes  = family{"zk_monitor_znode_data_bytes", "Size of the znode's data in bytes when last read (its Stat dataLength; 0 when it does not exist); only for znodes with a min_data_bytes or max_data_bytes check."}
-	famEphemeral  = family{"zk_monitor_znode_ephemeral", "Whether the znode was owned by a session (ephemeral, 1) or not (0) when last read; only for znodes with an ephemeral check."}
 	famExists     = family{"zk_monitor_znode_exists", "Whether the znode existed when last read (1) or not (0)."}
 	famLastChange = family{"zk_monitor_znode_last_change_timestamp_seconds", "Unix time at which a change of the znode's children, existence or data was last observed."}
 	famSpec       = family{"zk_monitor_znode_spec_info", "The limits the configuration sets for the znode, as labels (min_children, max_children, children_matching, ephemeral, min_data_bytes, max_data_bytes, max_age_seconds); always 1."}
@@ -83,7 +82,7 @@ var (
 type pathSeries struct {
 	checks                                               []*dto.Metric // one per configured check, in label order; none for a single check
 	children, compliant, exists, lastChange, spec, stale *dto.Metric
-	dataBytes, ephemeral                                 *dto.Metric
+	dataBytes                                            *dto.Metric
 	states                                               [3]*dto.Metric // error, ok, unknown: label order
 	// modified is the last write of a znode with a max_age check; its age
 	// is taken at each scrape. Zero when there is none to show.
@@ -140,7 +139,6 @@ func (g *Gatherer) Gather() ([]*dto.MetricFamily, error) {
 		return gauge(s.path, now.Sub(s.modified).Seconds())
 	})
 	pick(famDataBytes, func(s *pathSeries) *dto.Metric { return s.dataBytes })
-	pick(famEphemeral, func(s *pathSeries) *dto.Metric { return s.ephemeral })
 	if g.opts.ComplianceState && len(series) > 0 {
 		states := make([]*dto.Metric, 0, 3*len(series))
 		for _, s := range series {
@@ -183,9 +181,8 @@ func newPathSeries(st *PathState, opts GathererOptions) *pathSeries {
 			}
 			s.dataBytes = gauge(path, float64(size))
 		}
-		if st.Spec.Ephemeral != nil {
-			s.ephemeral = gauge(path, boolValue(obs.Exists && obs.EphemeralOwner != 0))
-		}
+		// No gauge for ephemeral: whether the znode is owned repeats
+		// compliant (or check_passing) and exists; its owner is on /status.
 		if st.Spec.MaxAge > 0 && obs.Exists {
 			s.modified = obs.Modified
 		}
