@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -99,10 +100,75 @@ zk_monitor_znode_spec_info{min_children="1",path="/e"} 1
 zk_monitor_znode_stale{path="/e"} 0
 `,
 		},
+		// The checks on the Stat and on matching children: their limits join
+		// spec_info, and only data age and size get a series of their own.
+		{
+			name: "heartbeat: max_age only",
+			state: read(config.PathSpec{Path: "/hb", MaxAge: 5 * time.Minute},
+				compliance.Observation{Exists: true, Modified: time.Unix(1700000000, 0).Add(-90 * time.Second)}),
+			want: `zk_monitor_znode_children{path="/hb"} 0
+zk_monitor_znode_compliant{path="/hb"} 1
+zk_monitor_znode_data_age_seconds{path="/hb"} 120
+zk_monitor_znode_exists{path="/hb"} 1
+zk_monitor_znode_last_change_timestamp_seconds{path="/hb"} 1.7e+09
+zk_monitor_znode_spec_info{max_age_seconds="300",path="/hb"} 1
+zk_monitor_znode_stale{path="/hb"} 0
+`,
+		},
+		{
+			name:  "heartbeat missing: no age",
+			state: read(config.PathSpec{Path: "/hb", MaxAge: 1500 * time.Millisecond}, compliance.Observation{}),
+			want: `zk_monitor_znode_children{path="/hb"} 0
+zk_monitor_znode_compliant{path="/hb"} 0
+zk_monitor_znode_exists{path="/hb"} 0
+zk_monitor_znode_last_change_timestamp_seconds{path="/hb"} 1.7e+09
+zk_monitor_znode_spec_info{max_age_seconds="1.5",path="/hb"} 1
+zk_monitor_znode_stale{path="/hb"} 0
+`,
+		},
+		{
+			name:  "ephemeral only: no series of its own",
+			state: read(config.PathSpec{Path: "/leader", Ephemeral: boolp(true)}, compliance.Observation{Exists: true, EphemeralOwner: 7}),
+			want: `zk_monitor_znode_children{path="/leader"} 0
+zk_monitor_znode_compliant{path="/leader"} 1
+zk_monitor_znode_exists{path="/leader"} 1
+zk_monitor_znode_last_change_timestamp_seconds{path="/leader"} 1.7e+09
+zk_monitor_znode_spec_info{ephemeral="true",path="/leader"} 1
+zk_monitor_znode_stale{path="/leader"} 0
+`,
+		},
+		{
+			name: "matching children: counted in children",
+			state: read(config.PathSpec{Path: "/ids", MinChildren: intp(3), ChildrenMatching: regexp.MustCompile(`^[0-9]+$`)},
+				compliance.Observation{Exists: true, Children: 2}),
+			want: `zk_monitor_znode_children{path="/ids"} 2
+zk_monitor_znode_compliant{path="/ids"} 0
+zk_monitor_znode_exists{path="/ids"} 1
+zk_monitor_znode_last_change_timestamp_seconds{path="/ids"} 1.7e+09
+zk_monitor_znode_spec_info{children_matching="^[0-9]+$",min_children="3",path="/ids"} 1
+zk_monitor_znode_stale{path="/ids"} 0
+`,
+		},
+		{
+			name:  "data size bounds",
+			state: read(config.PathSpec{Path: "/blob", MinDataBytes: intp(1), MaxDataBytes: intp(16)}, compliance.Observation{Exists: true, DataLength: 17}),
+			want: `zk_monitor_znode_check_passing{check="max_data_bytes",path="/blob"} 0
+zk_monitor_znode_check_passing{check="min_data_bytes",path="/blob"} 1
+zk_monitor_znode_children{path="/blob"} 0
+zk_monitor_znode_compliant{path="/blob"} 0
+zk_monitor_znode_data_bytes{path="/blob"} 17
+zk_monitor_znode_exists{path="/blob"} 1
+zk_monitor_znode_last_change_timestamp_seconds{path="/blob"} 1.7e+09
+zk_monitor_znode_spec_info{max_data_bytes="16",min_data_bytes="1",path="/blob"} 1
+zk_monitor_znode_stale{path="/blob"} 0
+`,
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			g := NewGatherer(snapshot{tt.state}, prometheus.NewRegistry(), tt.opts)
+			// Data ages are taken at the scrape: 30 s after the read.
+			g.now = func() time.Time { return time.Unix(1700000030, 0) }
 			families, err := g.Gather()
 			if err != nil {
 				t.Fatal(err)

@@ -120,7 +120,7 @@ const (
 	helpExists = `# HELP zk_monitor_znode_exists Whether the znode existed when last read (1) or not (0).
 # TYPE zk_monitor_znode_exists gauge
 `
-	helpSpec = `# HELP zk_monitor_znode_spec_info The limits the configuration sets for the znode, as labels (min_children, max_children); always 1.
+	helpSpec = `# HELP zk_monitor_znode_spec_info The limits the configuration sets for the znode, as labels (min_children, max_children, children_matching, ephemeral, min_data_bytes, max_data_bytes, max_age_seconds); always 1.
 # TYPE zk_monitor_znode_spec_info gauge
 `
 	helpChildren = `# HELP zk_monitor_znode_children Number of direct children of the znode when last read (0 when it does not exist); only those whose names match children_matching when it is set.

@@ -202,7 +202,7 @@ func TestDataGrowsPastLimit(t *testing.T) {
 		t.Errorf("zk_monitor_znode_data_bytes = %v, want 17", v)
 	}
 	// Two checks: each has its verdict.
-	h.metrics(`# HELP zk_monitor_znode_check_passing Whether one configured check of the znode (children, max_children, exists, data, ephemeral, min_data_bytes, max_data_bytes or max_age) passed (1) or failed (0) when the znode was last evaluated.
+	h.metrics(`# HELP zk_monitor_znode_check_passing Whether one configured check of the znode (children, max_children, exists, data, ephemeral, min_data_bytes, max_data_bytes or max_age) passed (1) or failed (0) when the znode was last evaluated; only for znodes with two checks or more.
 # TYPE zk_monitor_znode_check_passing gauge
 zk_monitor_znode_check_passing{check="max_data_bytes",path="/blob"} 0
 zk_monitor_znode_check_passing{check="min_data_bytes",path="/blob"} 1

@@ -224,7 +224,7 @@ zk_monitor_znode_compliant{path="/m"} 0
 # TYPE zk_monitor_znode_exists gauge
 zk_monitor_znode_exists{path="/m"} 1
 zk_monitor_znode_exists{path="/none"} 0
-# HELP zk_monitor_znode_spec_info The limits the configuration sets for the znode, as labels (min_children, max_children); always 1.
+# HELP zk_monitor_znode_spec_info The limits the configuration sets for the znode, as labels (min_children, max_children, children_matching, ephemeral, min_data_bytes, max_data_bytes, max_age_seconds); always 1.
 # TYPE zk_monitor_znode_spec_info gauge
 zk_monitor_znode_spec_info{max_children="5",min_children="3",path="/m"} 1
 # HELP zk_monitor_znode_stale Whether the exported values of the znode may be out of date because the ZooKeeper connection was lost and it was not read again yet (1) or not (0).
