@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -100,12 +99,12 @@ func benchIdleAgent(b *testing.B, binary, zkAddr string, conn *zk.Conn, check st
 
 	requests := func() float64 { return metricSum(a.get("/metrics"), "zk_monitor_zookeeper_requests_total") }
 	req0 := requests()
-	cpu0, err := readProcessCPU(pid)
+	cpu0, err := testenv.ProcessCPU(pid)
 	if err != nil {
 		b.Fatal(err)
 	}
 	time.Sleep(idle)
-	cpu1, err := readProcessCPU(pid)
+	cpu1, err := testenv.ProcessCPU(pid)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -129,41 +128,4 @@ func benchIdleAgent(b *testing.B, binary, zkAddr string, conn *zk.Conn, check st
 	begin := time.Now()
 	compliant(0)()
 	b.ReportMetric(time.Since(begin).Seconds(), "poll-s")
-}
-
-// userHZ is the unit of the CPU times in /proc/PID/stat (USER_HZ, 100 on
-// every Linux architecture Go supports).
-const userHZ = 100
-
-// readProcessCPU returns the CPU time (user and system) process pid has
-// used, from /proc/PID/stat.
-func readProcessCPU(pid int) (time.Duration, error) {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, err
-	}
-	return parseProcessCPU(string(raw))
-}
-
-// parseProcessCPU reads utime and stime, the 14th and 15th fields of a
-// /proc/PID/stat line. The command (2nd field, in parentheses) may hold
-// spaces, so fields are counted after its closing parenthesis.
-func parseProcessCPU(stat string) (time.Duration, error) {
-	i := strings.LastIndexByte(stat, ')')
-	if i < 0 {
-		return 0, fmt.Errorf("unexpected /proc stat line %q", stat)
-	}
-	fields := strings.Fields(stat[i+1:])
-	if len(fields) < 13 {
-		return 0, fmt.Errorf("unexpected /proc stat line %q", stat)
-	}
-	var ticks uint64
-	for _, f := range fields[11:13] {
-		v, err := strconv.ParseUint(f, 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("parsing /proc stat CPU times: %w", err)
-		}
-		ticks += v
-	}
-	return time.Duration(ticks) * time.Second / userHZ, nil
 }
