@@ -634,7 +634,7 @@ func (w *Watcher) readPath(ctx context.Context, p string, epoch uint64) {
 	case errors.Is(err, zk.ErrNoNode):
 		exists, _, err := w.zk.ExistsW(p)
 		if err != nil {
-			w.readFailed(ctx, p, epoch, err)
+			w.readFailed(ctx, p, epoch, st.Spec, err)
 			return
 		}
 		if exists {
@@ -645,7 +645,7 @@ func (w *Watcher) readPath(ctx context.Context, p string, epoch uint64) {
 			return
 		}
 	case err != nil:
-		w.readFailed(ctx, p, epoch, err)
+		w.readFailed(ctx, p, epoch, st.Spec, err)
 		return
 	default:
 		obs.Exists = true
@@ -670,7 +670,7 @@ func (w *Watcher) readPath(ctx context.Context, p string, epoch uint64) {
 		}
 		switch {
 		case err != nil:
-			w.readFailed(ctx, p, epoch, err)
+			w.readFailed(ctx, p, epoch, st.Spec, err)
 			return
 		case !exists && glob:
 			w.vanished(p, epoch)
@@ -686,7 +686,7 @@ func (w *Watcher) readPath(ctx context.Context, p string, epoch uint64) {
 			}
 		}
 	}
-	w.store(p, epoch, obs)
+	w.store(p, epoch, st.Spec, obs)
 }
 
 // watchesData reports whether the checks of spec need a data watch: they
@@ -741,13 +741,13 @@ func (w *Watcher) vanished(p string, epoch uint64) {
 	w.signal()
 }
 
-func (w *Watcher) readFailed(ctx context.Context, p string, epoch uint64, err error) {
+func (w *Watcher) readFailed(ctx context.Context, p string, epoch uint64, spec config.PathSpec, err error) {
 	if connectionError(err) {
 		// SessionUp re-reads it.
 		return
 	}
 	level.Warn(w.logger).Log("msg", "reading znode failed", "path", p, "err", err)
-	w.store(p, epoch, compliance.Observation{ReadError: readErrorMessage(err)})
+	w.store(p, epoch, spec, compliance.Observation{ReadError: readErrorMessage(err)})
 	w.retryLater(ctx, p)
 }
 
@@ -775,13 +775,17 @@ func (w *Watcher) retryLater(ctx context.Context, key string) {
 	}()
 }
 
-// store publishes a new observation of p if it was made in the current
-// connection epoch; a read that raced with a disconnect is dropped (the
-// path is re-read after the reconnect).
-func (w *Watcher) store(p string, epoch uint64, obs compliance.Observation) {
+// store publishes a new observation of p, read for the spec readFor, if it
+// was made in the current connection epoch; a read that raced with a
+// disconnect is dropped (the path is re-read after the reconnect), and so
+// is one that raced with a reload needing other reads.
+func (w *Watcher) store(p string, epoch uint64, readFor config.PathSpec, obs compliance.Observation) {
 	w.mu.Lock()
 	st, ok := w.states[p]
-	if !ok || epoch != w.epoch {
+	if !ok || epoch != w.epoch || !readsSame(readFor, st.Spec) {
+		// A read made for the spec before a reload that needs other
+		// reads would judge the new checks on what they do not look at;
+		// the reload marked the path dirty, so it is read again.
 		w.mu.Unlock()
 		return
 	}
