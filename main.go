@@ -1,12 +1,14 @@
 // Command zk_monitor watches ZooKeeper znodes, exports their compliance to
 // Prometheus and, from one elected agent of a cluster, sends alerts to
-// Alertmanager. main only turns flags into daemon.Options.
+// Alertmanager. main only turns the command line into daemon.Options, or
+// runs a subcommand.
 package main
 
 import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"os/signal"
@@ -16,54 +18,63 @@ import (
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
+	"github.com/go-kit/log/level"
 	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
+	"github.com/zk-monitor/zk_monitor/cluster"
 	"github.com/zk-monitor/zk_monitor/config"
 	"github.com/zk-monitor/zk_monitor/daemon"
 	"github.com/zk-monitor/zk_monitor/logging"
 	"github.com/zk-monitor/zk_monitor/zkclient"
 )
 
+// defaultPort is the original's -p default; --web.listen-address defaults
+// to every interface on it.
+const defaultPort = "8080"
+
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// command is what the command line asks for.
-type command struct {
-	name    string // "run" or "check-config"
-	files   []string
-	options daemon.Options
-	logging logging.Config
-}
-
 func run(args []string, stdout, stderr io.Writer) int {
-	cmd, err := parseArgs(args, stdout, stderr)
+	cl := newCommandLine(stdout, stderr)
+	chosen, err := cl.parse(args)
 	if err != nil {
 		fmt.Fprintf(stderr, "zk_monitor: error: %v\n", err)
 		return 2
 	}
-	if cmd == nil {
+	switch chosen {
+	case "":
 		return 0 // --help or --version printed
-	}
-	switch cmd.name {
-	case "check-config":
-		if !config.Check(stdout, stderr, cmd.files...) {
+	case cl.checkCmd.FullCommand():
+		if !config.Check(stdout, stderr, cl.files...) {
 			return 1
 		}
 		return 0
-	case "seed", "seed-delete":
-		o := cmd.options
+	case cl.seedCmd.FullCommand():
+		o := cl.options
 		err := zkclient.Seed(zkclient.Options{
 			ConnectString: o.ZooKeeper, SessionTimeout: o.SessionTimeout,
 			Username: o.ZooKeeperUser, Password: o.ZooKeeperPass,
-		}, cmd.files, cmd.name == "seed-delete")
+			TLS: o.ZooKeeperTLS,
+		}, cl.files, cl.seedDelete)
 		if err != nil {
 			fmt.Fprintf(stderr, "zk_monitor seed: %v\n", err)
 			return 1
 		}
 		return 0
+	case cl.runCmd.FullCommand():
+		return runDaemon(cl.options, cl.logging, stderr)
 	}
-	logger, err := logging.New(cmd.logging, stderr)
+	fmt.Fprintf(stderr, "zk_monitor: error: command %q has no action\n", chosen)
+	return 2
+}
+
+// runDaemon runs the agent until SIGINT or SIGTERM; SIGHUP reloads the
+// configuration file.
+func runDaemon(opts daemon.Options, logCfg logging.Config, stderr io.Writer) int {
+	logger, err := logging.New(logCfg, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "zk_monitor: error: %v\n", err)
 		return 2
@@ -73,6 +84,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	reload := make(chan struct{}, 1)
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	go func() {
 		for range hup {
 			select {
@@ -81,187 +93,307 @@ func run(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	}()
-	if err := daemon.Run(ctx, cmd.options, logger, reload); err != nil {
-		logger.Log("level", "error", "msg", "zk_monitor stopped", "err", err)
+	if err := daemon.Run(ctx, opts, logger, reload); err != nil {
+		level.Error(logger).Log("msg", "zk_monitor stopped", "err", err)
 		return 1
 	}
 	return 0
 }
 
-// parseArgs parses the command line; a nil command with no error means
-// help or version was printed.
-func parseArgs(args []string, stdout, stderr io.Writer) (*command, error) {
+// commandLine is zk_monitor's kingpin application and where its flags and
+// arguments land.
+type commandLine struct {
+	app                       *kingpin.Application
+	runCmd, checkCmd, seedCmd *kingpin.CmdClause
+	// terminated is set when --help or --version printed: kingpin then
+	// goes on parsing instead of exiting the process.
+	terminated bool
+
+	options    daemon.Options
+	logging    logging.Config
+	files      []string // check-config files or seed paths
+	seedDelete bool
+
+	// Values combined or checked after parsing.
+	configFile, legacyFile string
+	port                   string
+	listenSet              bool
+	logLevel, legacyLevel  string
+	passwordFile           string
+	alertmanagers          []string
+}
+
+func newCommandLine(stdout, stderr io.Writer) *commandLine {
 	app := kingpin.New("zk_monitor", "Watches ZooKeeper znodes, exports their compliance to Prometheus and sends alerts to Alertmanager from one elected agent.")
 	app.UsageWriter(stdout)
 	app.ErrorWriter(stderr)
-	// --help and --version print and "terminate"; parsing then goes on, so
-	// remember that they ran and stop here instead of exiting the process.
-	terminated := false
-	app.Terminate(func(int) { terminated = true })
+	c := &commandLine{app: app}
+	app.Terminate(func(int) { c.terminated = true })
 	app.Version(version.Print("zk_monitor"))
 	app.HelpFlag.Short('h')
+	o := &c.options
 
-	cmd := &command{name: "run"}
-	o := &cmd.options
-	var (
-		port          string
-		sessionTO     string
-		resend        string
-		amTimeout     string
-		listen        []string
-		level         string
-		legacyLevel   string
-		legacyFile    string
-		configFile    string
-		passwordFile  string
-		alertmanagers []string
-	)
-	runCmd := app.Command("run", "Run the agent (the default).").Default()
+	c.runCmd = app.Command("run", "Run the agent (the default).").Default()
+
+	// ZooKeeper.
 	app.Flag("zookeeper", "ZooKeeper connect string: host:port[,host:port...][/chroot].").Short('z').Default("localhost:2181").StringVar(&o.ZooKeeper)
 	app.Flag("zookeeper_user", "ZooKeeper digest-auth user.").StringVar(&o.ZooKeeperUser)
 	app.Flag("zookeeper_pass", "ZooKeeper digest-auth password (visible in ps; prefer --zookeeper_pass_file).").StringVar(&o.ZooKeeperPass)
-	app.Flag("zookeeper_pass_file", "File holding the ZooKeeper digest-auth password.").StringVar(&passwordFile)
-	app.Flag("zookeeper.session-timeout", "ZooKeeper session timeout; a leader that loses its session is replaced within it.").Default("10s").StringVar(&sessionTO)
-	app.Flag("cluster_name", "Unique cluster name (ie, prod-zookeeper-monitor); agents with the same name elect one leader.").Short('c').Default("zkmonitor").StringVar(&o.ClusterName)
-	app.Flag("cluster_prefix", "Prefix path in ZooKeeper for all zk_monitor clusters.").Default("/zk_monitor").StringVar(&o.ClusterPrefix)
+	app.Flag("zookeeper_pass_file", "File holding the ZooKeeper digest-auth password.").StringVar(&c.passwordFile)
+	app.Flag("zookeeper.session-timeout", "ZooKeeper session timeout; a leader that loses its session is replaced within it.").Default("10s").DurationVar(&o.SessionTimeout)
+	// TLS to ZooKeeper's secureClientPort; on when any of these is given.
+	// The files are read again on every connection.
+	app.Flag("zookeeper.tls", "Connect to ZooKeeper with TLS, verifying the servers with the system's root CAs unless --zookeeper.tls.ca-file is given.").BoolVar(&o.ZooKeeperTLS.Enabled)
+	app.Flag("zookeeper.tls.ca-file", "CA certificates (PEM) that verify the ZooKeeper servers; turns on TLS.").StringVar(&o.ZooKeeperTLS.CAFile)
+	app.Flag("zookeeper.tls.cert-file", "Client certificate (PEM) for ZooKeeper servers that require one, with --zookeeper.tls.key-file; turns on TLS.").StringVar(&o.ZooKeeperTLS.CertFile)
+	app.Flag("zookeeper.tls.key-file", "Private key (PEM) of --zookeeper.tls.cert-file; turns on TLS.").StringVar(&o.ZooKeeperTLS.KeyFile)
+	app.Flag("zookeeper.tls.server-name", "Name the ZooKeeper servers' certificates must carry (default: each server's host); turns on TLS.").StringVar(&o.ZooKeeperTLS.ServerName)
+	app.Flag("zookeeper.tls.insecure-skip-verify", "Do not verify the ZooKeeper servers' certificates (testing only); turns on TLS.").BoolVar(&o.ZooKeeperTLS.InsecureSkipVerify)
+
+	// Cluster.
+	app.Flag("cluster_name", "Unique cluster name (ie, prod-zookeeper-monitor); agents with the same name elect one leader.").Short('c').Default(cluster.DefaultName).StringVar(&o.ClusterName)
+	app.Flag("cluster_prefix", "Prefix path in ZooKeeper for all zk_monitor clusters.").Default(cluster.DefaultPrefix).StringVar(&o.ClusterPrefix)
 	app.Flag("agent.name", "Name of this agent in the cluster (default <hostname>-<pid>).").StringVar(&o.AgentName)
-	app.Flag("file", "Path to YAML file with znodes to monitor (same as --config.file).").Short('f').StringVar(&legacyFile)
-	app.Flag("config.file", "Path to YAML file with znodes to monitor.").StringVar(&configFile)
-	app.Flag("port", "Port to listen on (def: 8080); --web.listen-address wins.").Short('p').Default("8080").StringVar(&port)
-	app.Flag("web.listen-address", "Address to listen on for the web interface and telemetry; repeatable.").StringsVar(&listen)
-	app.Flag("web.config.file", "Path to a web configuration file enabling TLS or basic authentication (exporter-toolkit format).").StringVar(&o.WebConfigFile)
+
+	// Path specs.
+	app.Flag("file", "Path to YAML file with znodes to monitor (same as --config.file).").Short('f').StringVar(&c.legacyFile)
+	app.Flag("config.file", "Path to YAML file with znodes to monitor.").StringVar(&c.configFile)
+
+	// HTTP: --web.listen-address, --web.systemd-socket and --web.config.file
+	// are exporter-toolkit's.
+	o.Web = kingpinflag.AddFlags(app, ":"+defaultPort)
+	app.GetFlag("web.listen-address").IsSetByUser(&c.listenSet).
+		Help("Address to listen on for the web interface and telemetry; repeatable. Wins over -p.")
+	app.Flag("port", "Port to listen on (def: "+defaultPort+"); --web.listen-address wins.").Short('p').Default(defaultPort).StringVar(&c.port)
 	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&o.TelemetryPath)
 	app.Flag("web.external-url", "URL under which this agent is reachable, used in alert links.").StringVar(&o.ExternalURL)
 	app.Flag("web.enable-lifecycle", "Enable configuration reload via HTTP POST /-/reload.").BoolVar(&o.EnableLifecycle)
-	app.Flag("alertmanager.url", "Alertmanager base URL (e.g. http://alertmanager:9093); repeat for each Alertmanager of an HA set.").StringsVar(&alertmanagers)
-	app.Flag("alertmanager.resend-interval", "How often firing alerts are re-sent to Alertmanager.").Default("1m").StringVar(&resend)
-	app.Flag("alertmanager.timeout", "Timeout of one request to Alertmanager.").Default("10s").StringVar(&amTimeout)
-	app.Flag("level", "Set logging level (INFO|WARN|DEBUG|ERROR); same as --log.level.").Short('l').StringVar(&legacyLevel)
-	app.Flag("log.level", "Only log messages with the given severity or above: debug, info, warn, error.").Default("warn").StringVar(&level)
-	app.Flag("log.format", "Output format of log messages: logfmt or json.").Default("logfmt").StringVar(&cmd.logging.Format)
-	app.Flag("syslog", "Log to syslog (UDP 127.0.0.1:514). Supply facility name (ie \"local0\").").Short('s').StringVar(&cmd.logging.SyslogFacility)
+	app.Flag("collector.compliance-state", "Also export zk_monitor_znode_compliance_state{path,state}: three series a path repeating zk_monitor_znode_compliant, as versions before 0.3 did.").BoolVar(&o.ComplianceState)
 
-	seedCmd := app.Command("seed", "Create znodes (with their parents) or, with --delete, delete them; for demos and tests.").Hidden()
-	seedDelete := seedCmd.Flag("delete", "Delete the znodes (and their children) instead.").Bool()
-	seedCmd.Arg("path", "Znode paths.").Required().StringsVar(&cmd.files)
+	// Alertmanager.
+	app.Flag("alertmanager.url", "Alertmanager base URL (e.g. http://alertmanager:9093); repeat for each Alertmanager of an HA set.").StringsVar(&c.alertmanagers)
+	app.Flag("alertmanager.resend-interval", "How often firing alerts are re-sent to Alertmanager.").Default("1m").DurationVar(&o.ResendInterval)
+	app.Flag("alertmanager.timeout", "Timeout of one request to Alertmanager.").Default("10s").DurationVar(&o.AlertmanagerTimeout)
+	app.Flag("alertmanager.http-config-file", "Path to an HTTP client configuration file for Alertmanager (Prometheus format: tls_config, basic_auth, authorization, oauth2, proxy_url); re-read on reload.").StringVar(&o.AlertmanagerHTTPConfigFile)
 
-	checkCmd := app.Command("check-config", "Check configuration files and exit: 0 when all are valid.")
+	// Logging.
+	app.Flag("level", "Set logging level (INFO|WARN|DEBUG|ERROR); same as --log.level.").Short('l').StringVar(&c.legacyLevel)
+	app.Flag("log.level", "Only log messages with the given severity or above: debug, info, warn, error.").Default("warn").StringVar(&c.logLevel)
+	app.Flag("log.format", "Output format of log messages: logfmt or json.").Default("logfmt").StringVar(&c.logging.Format)
+	app.Flag("syslog", "Log to syslog (UDP 127.0.0.1:514). Supply facility name (ie \"local0\").").Short('s').StringVar(&c.logging.SyslogFacility)
+
+	c.seedCmd = app.Command("seed", "Create znodes (with their parents) or, with --delete, delete them; for demos and tests.").Hidden()
+	c.seedCmd.Flag("delete", "Delete the znodes (and their children) instead.").BoolVar(&c.seedDelete)
+	c.seedCmd.Arg("path", "Znode paths.").Required().StringsVar(&c.files)
+
+	c.checkCmd = app.Command("check-config", "Check configuration files and exit: 0 when all are valid.")
 	// Plain strings, not ExistingFiles: a missing file is reported with the
 	// others rather than stopping the check of the rest.
-	checkCmd.Arg("file", "Configuration files to check.").Required().StringsVar(&cmd.files)
+	c.checkCmd.Arg("file", "Configuration files to check.").Required().StringsVar(&c.files)
 
-	chosen, err := app.Parse(args)
-	if terminated {
-		return nil, nil
+	nameFlagErrors(app)
+	return c
+}
+
+// parse parses args and returns the FullCommand of the chosen command, ""
+// when --help or --version printed.
+func (c *commandLine) parse(args []string) (string, error) {
+	if err := c.checkBoolValues(args); err != nil {
+		return "", err
+	}
+	chosen, err := c.app.Parse(args)
+	if c.terminated {
+		return "", nil
 	}
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	if chosen == "" {
-		return nil, nil
+	if chosen == c.checkCmd.FullCommand() {
+		return chosen, nil // its arguments are all it needs
 	}
-	switch chosen {
-	case checkCmd.FullCommand():
-		cmd.name = "check-config"
-		return cmd, nil
-	case seedCmd.FullCommand():
-		cmd.name = "seed"
-		if *seedDelete {
-			cmd.name = "seed-delete"
+	return chosen, c.finish()
+}
+
+// checkBoolValues refuses --flag=value for boolean flags, which kingpin
+// would report as an "unexpected value" argument without naming the flag.
+func (c *commandLine) checkBoolValues(args []string) error {
+	bools := map[string]bool{}
+	model := c.app.Model()
+	groups := []*kingpin.FlagGroupModel{model.FlagGroupModel}
+	for _, cmd := range model.Commands {
+		groups = append(groups, cmd.FlagGroupModel)
+	}
+	for _, g := range groups {
+		for _, f := range g.Flags {
+			if f.IsBoolFlag() {
+				bools[f.Name] = true
+			}
 		}
 	}
-	_ = runCmd
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		name, value, ok := strings.Cut(strings.TrimPrefix(a, "--"), "=")
+		if ok && strings.HasPrefix(a, "--") && bools[strings.TrimPrefix(name, "no-")] {
+			return fmt.Errorf("--%s takes no value, got %q: give --%s or --no-%s", name, value, strings.TrimPrefix(name, "no-"), strings.TrimPrefix(name, "no-"))
+		}
+	}
+	return nil
+}
 
-	cmd.logging.Level = level
-	if legacyLevel != "" {
-		cmd.logging.Level = legacyLevel
+// finish combines the legacy flags with their Prometheus-style twins and
+// checks what kingpin cannot; every error names its flag.
+func (c *commandLine) finish() error {
+	o := &c.options
+
+	c.logging.Level = c.logLevel
+	if c.legacyLevel != "" {
+		c.logging.Level = c.legacyLevel
 	}
-	if _, err := logging.ParseLevel(cmd.logging.Level); err != nil {
-		return nil, err
+	if _, err := logging.ParseLevel(c.logging.Level); err != nil {
+		return err
 	}
+
+	if err := zkclient.ValidateConnectString(o.ZooKeeper); err != nil {
+		return fmt.Errorf("-z/--zookeeper: %w", err)
+	}
+	if o.SessionTimeout < 100*time.Millisecond {
+		return fmt.Errorf("--zookeeper.session-timeout %s is too short", o.SessionTimeout)
+	}
+	if c.passwordFile != "" {
+		if o.ZooKeeperPass != "" {
+			return fmt.Errorf("give --zookeeper_pass or --zookeeper_pass_file, not both")
+		}
+		b, err := os.ReadFile(c.passwordFile)
+		if err != nil {
+			return fmt.Errorf("reading --zookeeper_pass_file: %w", err)
+		}
+		o.ZooKeeperPass = strings.TrimRight(string(b), "\r\n")
+	}
+	if (o.ZooKeeperUser == "") != (o.ZooKeeperPass == "") {
+		return fmt.Errorf("ZooKeeper digest auth needs both --zookeeper_user and a password")
+	}
+
+	if err := config.ValidateZnodePath(o.ClusterPrefix); err != nil {
+		return fmt.Errorf("--cluster_prefix %q: %w", o.ClusterPrefix, err)
+	}
+	if err := config.ValidateNodeName(o.ClusterName); err != nil {
+		return fmt.Errorf("-c/--cluster_name %q: %w", o.ClusterName, err)
+	}
+	// Empty: the cluster names the agent <hostname>-<pid>.
+	if o.AgentName != "" {
+		if err := config.ValidateNodeName(o.AgentName); err != nil {
+			return fmt.Errorf("--agent.name %q: %w", o.AgentName, err)
+		}
+	}
+
 	switch {
-	case configFile != "" && legacyFile != "" && configFile != legacyFile:
-		return nil, fmt.Errorf("-f/--file %q and --config.file %q disagree; give one", legacyFile, configFile)
-	case configFile != "":
-		o.ConfigFile = configFile
+	case c.configFile != "" && c.legacyFile != "" && c.configFile != c.legacyFile:
+		return fmt.Errorf("-f/--file %q and --config.file %q disagree; give one", c.legacyFile, c.configFile)
+	case c.configFile != "":
+		o.ConfigFile = c.configFile
 	default:
-		o.ConfigFile = legacyFile
+		o.ConfigFile = c.legacyFile
 	}
 	if o.ConfigFile != "" {
 		// Fail now, naming the file, rather than from inside the daemon.
 		f, err := os.Open(o.ConfigFile)
 		if err != nil {
-			return nil, fmt.Errorf("config file: %w", err)
+			return fmt.Errorf("config file: %w", err)
 		}
 		f.Close()
 	}
-	n, err := strconv.ParseUint(port, 10, 16)
-	if err != nil || n == 0 {
-		return nil, fmt.Errorf("-p/--port %q must be a port number 1-65535", port)
+
+	if n, err := strconv.ParseUint(c.port, 10, 16); err != nil || n == 0 {
+		return fmt.Errorf("-p/--port %q must be a port number 1-65535", c.port)
 	}
-	o.ListenAddresses = listen
-	if len(o.ListenAddresses) == 0 {
-		o.ListenAddresses = []string{fmt.Sprintf(":%d", n)}
+	if !c.listenSet {
+		*o.Web.WebListenAddresses = []string{":" + c.port}
 	}
-	for _, d := range []struct {
-		flag  string
-		value string
-		dst   *time.Duration
-	}{
-		{"--zookeeper.session-timeout", sessionTO, &o.SessionTimeout},
-		{"--alertmanager.resend-interval", resend, &o.ResendInterval},
-		{"--alertmanager.timeout", amTimeout, &o.AlertmanagerTimeout},
-	} {
-		v, err := time.ParseDuration(d.value)
-		if err != nil {
-			return nil, fmt.Errorf("%s %q is not a duration such as 10s or 1m", d.flag, d.value)
+	for _, addr := range *o.Web.WebListenAddresses {
+		if strings.HasPrefix(addr, "vsock://") {
+			return fmt.Errorf("--web.listen-address %q: vsock is not supported", addr)
 		}
-		*d.dst = v
-	}
-	if o.SessionTimeout < 100*time.Millisecond {
-		return nil, fmt.Errorf("--zookeeper.session-timeout %s is too short", o.SessionTimeout)
-	}
-	if o.ResendInterval <= 0 || o.AlertmanagerTimeout <= 0 {
-		return nil, fmt.Errorf("--alertmanager.resend-interval and --alertmanager.timeout must be positive")
+		if _, _, err := net.SplitHostPort(addr); err != nil {
+			return fmt.Errorf("--web.listen-address %q must be host:port or :port: %w", addr, err)
+		}
 	}
 	if !strings.HasPrefix(o.TelemetryPath, "/") || o.TelemetryPath == "/" {
-		return nil, fmt.Errorf("--web.telemetry-path %q must start with / and not be /", o.TelemetryPath)
-	}
-	if passwordFile != "" {
-		if o.ZooKeeperPass != "" {
-			return nil, fmt.Errorf("give --zookeeper_pass or --zookeeper_pass_file, not both")
-		}
-		b, err := os.ReadFile(passwordFile)
-		if err != nil {
-			return nil, fmt.Errorf("reading --zookeeper_pass_file: %w", err)
-		}
-		o.ZooKeeperPass = strings.TrimRight(string(b), "\r\n")
-	}
-	if (o.ZooKeeperUser == "") != (o.ZooKeeperPass == "") {
-		return nil, fmt.Errorf("ZooKeeper digest auth needs both --zookeeper_user and a password")
-	}
-	if o.AgentName == "" {
-		host, err := os.Hostname()
-		if err != nil || host == "" {
-			host = "localhost"
-		}
-		o.AgentName = fmt.Sprintf("%s-%d", host, os.Getpid())
-	}
-	if strings.ContainsAny(o.AgentName, "/") {
-		return nil, fmt.Errorf("--agent.name %q must not contain /", o.AgentName)
-	}
-	for _, raw := range alertmanagers {
-		u, err := url.Parse(raw)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, fmt.Errorf("--alertmanager.url %q must be an http(s) URL such as http://alertmanager:9093", raw)
-		}
-		o.AlertmanagerURLs = append(o.AlertmanagerURLs, u)
+		return fmt.Errorf("--web.telemetry-path %q must start with / and not be /", o.TelemetryPath)
 	}
 	if o.ExternalURL != "" {
 		if u, err := url.Parse(o.ExternalURL); err != nil || u.Scheme == "" || u.Host == "" {
-			return nil, fmt.Errorf("--web.external-url %q must be an absolute URL", o.ExternalURL)
+			return fmt.Errorf("--web.external-url %q must be an absolute URL", o.ExternalURL)
 		}
 		o.ExternalURL = strings.TrimRight(o.ExternalURL, "/")
 	}
-	return cmd, nil
+
+	for _, raw := range c.alertmanagers {
+		u, err := url.Parse(raw)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("--alertmanager.url %q must be an http(s) URL such as http://alertmanager:9093", raw)
+		}
+		o.AlertmanagerURLs = append(o.AlertmanagerURLs, u)
+	}
+	if o.ResendInterval <= 0 {
+		return fmt.Errorf("--alertmanager.resend-interval %s must be positive", o.ResendInterval)
+	}
+	if o.AlertmanagerTimeout <= 0 {
+		return fmt.Errorf("--alertmanager.timeout %s must be positive", o.AlertmanagerTimeout)
+	}
+	return nil
+}
+
+// nameFlagErrors makes a bad flag value an error naming the flag: kingpin
+// returns the value parser's error alone (`time: invalid duration "soon"`).
+func nameFlagErrors(app *kingpin.Application) {
+	wrap := func(f *kingpin.FlagClause) {
+		m := f.Model()
+		name := "--" + m.Name
+		if m.Short != 0 {
+			name = "-" + string(m.Short) + "/" + name
+		}
+		placeholder := m.FormatPlaceHolder()
+		f.SetValue(namedValue{Value: m.Value, flag: name})
+		// Kingpin quotes the default in --help only for its own string
+		// values; keep the help text as it was.
+		if f.Model().FormatPlaceHolder() != placeholder {
+			f.PlaceHolder(placeholder)
+		}
+	}
+	model := app.Model()
+	for _, m := range model.Flags {
+		wrap(app.GetFlag(m.Name))
+	}
+	for _, cmd := range model.Commands {
+		for _, m := range cmd.Flags {
+			wrap(app.GetCommand(cmd.Name).GetFlag(m.Name))
+		}
+	}
+}
+
+// namedValue is a flag's kingpin.Value whose Set errors name the flag.
+type namedValue struct {
+	kingpin.Value
+	flag string
+}
+
+func (v namedValue) Set(s string) error {
+	if err := v.Value.Set(s); err != nil {
+		return fmt.Errorf("invalid value %q for %s: %w", s, v.flag, err)
+	}
+	return nil
+}
+
+// IsBoolFlag and IsCumulative pass on what kingpin asks of the wrapped
+// value: whether the flag takes no argument, whether it may be repeated.
+func (v namedValue) IsBoolFlag() bool {
+	b, ok := v.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
+}
+
+func (v namedValue) IsCumulative() bool {
+	r, ok := v.Value.(interface{ IsCumulative() bool })
+	return ok && r.IsCumulative()
 }

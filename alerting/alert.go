@@ -2,7 +2,6 @@ package alerting
 
 import (
 	"maps"
-	"regexp"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -35,9 +34,6 @@ const (
 	annotationAgent       = "agent"
 	annotationRunbookURL  = "runbook_url"
 )
-
-// labelNameRE is the label name syntax Alertmanager 0.25 accepts.
-var labelNameRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 
 // alert is one alert as queued for delivery. It is immutable once built:
 // queues and snapshots share it.
@@ -115,7 +111,8 @@ func (b alertBuilder) build(spec config.PathSpec, msg string, startsAt time.Time
 		switch {
 		case value == "":
 			// An empty value is an absent label.
-		case !labelNameRE.MatchString(name) || !utf8.ValidString(value):
+		// Legacy names: Alertmanager 0.25 refuses UTF-8 ones.
+		case !model.LegacyValidation.IsValidLabelName(name) || !utf8.ValidString(value):
 			invalid = append(invalid, invalidLabel{name: name, value: value})
 		default:
 			labels[name] = value

@@ -72,6 +72,7 @@ func TestBuildAlert(t *testing.T) {
 				Path: "/x",
 				Labels: map[string]string{
 					"bad-name": "v", "0digit": "v", "dotted.name": "v", "bad_value": "\xff\xfe", "empty": "", "good_1": "v",
+					"équipe": "v", // a valid UTF-8 name that Alertmanager 0.25 refuses
 				},
 			},
 			wantLabels: map[string]string{
@@ -80,7 +81,7 @@ func TestBuildAlert(t *testing.T) {
 			wantAnnotations: map[string]string{
 				"summary": msg, "description": "/x is in the Error state.", "agent": "host1-42",
 			},
-			wantInvalid: []string{"0digit", "bad-name", "bad_value", "dotted.name"},
+			wantInvalid: []string{"0digit", "bad-name", "bad_value", "dotted.name", "équipe"},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

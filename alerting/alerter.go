@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"sync"
@@ -12,6 +13,8 @@ import (
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
+	promconfig "github.com/prometheus/common/config"
+	"github.com/prometheus/common/model"
 
 	"github.com/zk-monitor/zk_monitor/compliance"
 	"github.com/zk-monitor/zk_monitor/config"
@@ -30,8 +33,13 @@ const (
 type Options struct {
 	// AlertmanagerURLs are the base URLs of the Alertmanagers; alerts are
 	// posted to <base>/api/v2/alerts. Every one gets every alert. User
-	// info in a URL is sent as basic authentication and redacted elsewhere.
+	// info in a URL is sent as basic authentication and redacted elsewhere;
+	// it cannot be combined with authentication from HTTPConfig.
 	AlertmanagerURLs []*url.URL
+	// HTTPConfig configures the client of every Alertmanager (TLS,
+	// authentication, proxy) as LoadHTTPConfig reads it; nil means the
+	// defaults, with proxies from the environment.
+	HTTPConfig *promconfig.HTTPClientConfig
 	// ResendInterval is how often firing alerts are resent; they end at
 	// now + 4 × ResendInterval unless resent.
 	ResendInterval time.Duration
@@ -125,6 +133,9 @@ func New(opts Options) (*Alerter, error) {
 	if opts.now == nil {
 		opts.now = time.Now
 	}
+	if opts.HTTPConfig == nil {
+		opts.HTTPConfig = defaultHTTPConfig()
+	}
 	if opts.ExternalURL != "" {
 		if _, err := url.Parse(opts.ExternalURL); err != nil {
 			return nil, fmt.Errorf("external URL %q: %w", opts.ExternalURL, err)
@@ -154,9 +165,34 @@ func New(opts Options) (*Alerter, error) {
 			return nil, fmt.Errorf("alertmanager URL %q given twice", u.Redacted())
 		}
 		seen[u.String()] = true
-		a.ams = append(a.ams, newAlertmanager(u, &a.opts, a.metrics, a.resync))
+		am, err := newAlertmanager(u, &a.opts, a.metrics, a.resync)
+		if err != nil {
+			return nil, err
+		}
+		a.ams = append(a.ams, am)
 	}
 	return a, nil
+}
+
+// SetHTTPConfig makes every Alertmanager's client follow cfg (nil: the
+// defaults) from its next request on; requests in flight finish with the
+// old one. If a client cannot be built, none changes.
+func (a *Alerter) SetHTTPConfig(cfg *promconfig.HTTPClientConfig) error {
+	if cfg == nil {
+		cfg = defaultHTTPConfig()
+	}
+	clients := make([]*http.Client, len(a.ams))
+	for i, u := range a.opts.AlertmanagerURLs {
+		c, err := newHTTPClient(u, cfg)
+		if err != nil {
+			return err
+		}
+		clients[i] = c
+	}
+	for i, am := range a.ams {
+		am.setClient(clients[i])
+	}
+	return nil
 }
 
 // Update records the compliance result res of spec.Path. spec.Path must be
@@ -218,7 +254,7 @@ func (a *Alerter) Lead(ctx context.Context) {
 	if ctx.Err() != nil {
 		return
 	}
-	level.Info(a.logger).Log("msg", "Leading: delivering alerts", "alertmanagers", len(a.ams))
+	level.Info(a.logger).Log("msg", "leading: delivering alerts", "alertmanagers", len(a.ams))
 
 	a.mu.Lock()
 	a.leadCtx = ctx
@@ -243,7 +279,7 @@ func (a *Alerter) Lead(ctx context.Context) {
 		am.closeIdle()
 	}
 	a.mu.Unlock()
-	level.Info(a.logger).Log("msg", "Leadership ended: alert delivery stopped")
+	level.Info(a.logger).Log("msg", "leadership ended: alert delivery stopped")
 }
 
 // Status returns the delivery state for /status.
@@ -321,7 +357,7 @@ func (a *Alerter) poke() {
 func (a *Alerter) reportInvalid(path string, invalid []invalidLabel) {
 	for _, l := range invalid {
 		a.metrics.invalidLabels.Inc()
-		level.Error(a.logger).Log("msg", "Dropping invalid alert label", "path", path, "label", l.name, "value", l.value,
-			"err", fmt.Errorf("label %q=%q: want a name matching %s and a UTF-8 value", l.name, l.value, labelNameRE))
+		level.Error(a.logger).Log("msg", "dropping invalid alert label", "path", path, "label", l.name, "value", l.value,
+			"err", fmt.Errorf("label %q=%q: want a name matching %s and a UTF-8 value", l.name, l.value, model.LabelNameRE))
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-kit/log"
@@ -46,17 +47,23 @@ func (e *statusError) retryable() bool {
 	return e.code/100 != 4 || e.code == http.StatusRequestTimeout || e.code == http.StatusTooManyRequests
 }
 
+// unauthorized reports whether the credentials were refused.
+func (e *statusError) unauthorized() bool {
+	return e.code == http.StatusUnauthorized || e.code == http.StatusForbidden
+}
+
 // alertmanager delivers alerts to one Alertmanager: its queue, its sender
 // and what /status shows about it.
 type alertmanager struct {
 	name      string // redacted base URL: metric label and /status
 	alertsURL string
 	statusURL string
-	username  string
-	password  string
-	hasAuth   bool
 
+	// client is owned by the sender goroutine; a new one (after a reload
+	// of the HTTP client configuration) waits in nextClient until no
+	// request is in flight, so the old one's connections can all be closed.
 	client        *http.Client
+	nextClient    atomic.Pointer[http.Client]
 	logger        log.Logger
 	queue         *queue
 	maxBatch      int
@@ -85,18 +92,22 @@ type alertmanager struct {
 	probeDisabled bool
 }
 
-func newAlertmanager(base *url.URL, o *Options, m *metrics, resync func(*alertmanager)) *alertmanager {
+func newAlertmanager(base *url.URL, o *Options, m *metrics, resync func(*alertmanager)) (*alertmanager, error) {
+	// Its own transport, so ending a leadership term can close its idle
+	// connections.
+	client, err := newHTTPClient(base, o.HTTPConfig)
+	if err != nil {
+		return nil, err
+	}
 	name := base.Redacted()
 	m.forAlertmanager(name)
 	clean := *base
 	clean.User = nil
 	am := &alertmanager{
-		name:      name,
-		alertsURL: clean.JoinPath(alertsPath).String(),
-		statusURL: clean.JoinPath(statusPath).String(),
-		// Its own transport, so ending a leadership term can close its
-		// idle connections.
-		client:        &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()},
+		name:          name,
+		alertsURL:     clean.JoinPath(alertsPath).String(),
+		statusURL:     clean.JoinPath(statusPath).String(),
+		client:        client,
 		logger:        log.With(o.Logger, "alertmanager", name),
 		maxBatch:      o.MaxBatchSize,
 		timeout:       o.Timeout,
@@ -113,12 +124,20 @@ func newAlertmanager(base *url.URL, o *Options, m *metrics, resync func(*alertma
 		lastSuccessTS: m.lastSuccess.WithLabelValues(name),
 	}
 	am.queue = newQueue(o.QueueCapacity, func(n int) { am.queueLength.Set(float64(n)) })
-	if base.User != nil {
-		am.hasAuth = true
-		am.username = base.User.Username()
-		am.password, _ = base.User.Password()
+	return am, nil
+}
+
+// setClient makes the sender use c from its next request on.
+func (am *alertmanager) setClient(c *http.Client) { am.nextClient.Store(c) }
+
+// currentClient returns the client for the next request, switching to a
+// new one if there is. Only the sender goroutine calls it.
+func (am *alertmanager) currentClient() *http.Client {
+	if c := am.nextClient.Swap(nil); c != nil {
+		am.client.CloseIdleConnections()
+		am.client = c
 	}
-	return am
+	return am.client
 }
 
 // enqueue queues alerts for delivery, dropping the oldest when full.
@@ -126,7 +145,7 @@ func (am *alertmanager) enqueue(alerts []*alert) {
 	dropped := am.queue.push(alerts)
 	if dropped > 0 {
 		am.dropped.Add(float64(dropped))
-		level.Warn(am.logger).Log("msg", "Alert queue full, dropped oldest alerts", "dropped", dropped)
+		level.Warn(am.logger).Log("msg", "alert queue full, dropped oldest alerts", "dropped", dropped)
 	}
 }
 
@@ -202,7 +221,7 @@ func (am *alertmanager) run(ctx context.Context) {
 		am.failing = true
 		am.setUptime("")
 		backoff = nextBackoff(backoff, am.resend)
-		level.Debug(am.logger).Log("msg", "Retrying alerts", "count", len(batch), "backoff", backoff)
+		level.Debug(am.logger).Log("msg", "retrying alerts", "count", len(batch), "backoff", backoff)
 		t := time.NewTimer(backoff)
 		select {
 		case <-ctx.Done():
@@ -231,7 +250,7 @@ func (am *alertmanager) send(ctx context.Context, batch []*alert) error {
 	if err != nil {
 		am.failed.Add(float64(len(batch)))
 		am.recordError(err)
-		level.Error(am.logger).Log("msg", "Error sending alerts", "count", len(batch), "err", err)
+		level.Error(am.logger).Log("msg", "sending alerts failed", "count", len(batch), "err", err)
 		return err
 	}
 	am.sent.Add(float64(len(batch)))
@@ -244,12 +263,6 @@ func (am *alertmanager) send(ctx context.Context, batch []*alert) error {
 }
 
 func (am *alertmanager) post(ctx context.Context, batch []*alert) error {
-	// The leadership context may end by its own clock (a lease that ran
-	// out while the process was paused) before its Done channel closes:
-	// ask it right before the request, not only in the loop.
-	if err := ctx.Err(); err != nil {
-		return err
-	}
 	body, err := json.Marshal(postable(batch, am.now().Add(4*am.resend), am.generatorURL))
 	if err != nil {
 		return fmt.Errorf("encoding alerts: %w", err)
@@ -270,9 +283,6 @@ func (am *alertmanager) post(ctx context.Context, batch []*alert) error {
 // logged; the last known uptime is kept so the restart is seen once the
 // Alertmanager answers again.
 func (am *alertmanager) probe(parent context.Context) {
-	if parent.Err() != nil {
-		return // see post
-	}
 	ctx, cancel := context.WithTimeout(parent, am.timeout)
 	defer cancel()
 	uptime, err := am.getUptime(ctx)
@@ -281,9 +291,11 @@ func (am *alertmanager) probe(parent context.Context) {
 	}
 	if err != nil {
 		var se *statusError
-		if errors.As(err, &se) && !se.retryable() {
+		if errors.As(err, &se) && !se.retryable() && !se.unauthorized() {
 			// Reachable, but without a status endpoint we can use (a
 			// proxy, say): stop asking until the next leadership term.
+			// Refused credentials are no such proof: they may be fixed
+			// (a rotated password file, a reload) while this term runs.
 			level.Warn(am.logger).Log("msg", "Alertmanager status unavailable, restart detection disabled", "err", err)
 			am.probeDisabled = true
 			return
@@ -324,10 +336,7 @@ func (am *alertmanager) do(req *http.Request) error {
 // doJSON makes the request and decodes a 2xx answer into v (unless nil).
 func (am *alertmanager) doJSON(req *http.Request, v any) error {
 	req.Header.Set("User-Agent", "zk_monitor")
-	if am.hasAuth {
-		req.SetBasicAuth(am.username, am.password)
-	}
-	resp, err := am.client.Do(req)
+	resp, err := am.currentClient().Do(req)
 	if err != nil {
 		return err
 	}

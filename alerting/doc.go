@@ -58,4 +58,16 @@
 // endsAt. When an Alertmanager answers again after a failure, or restarted
 // (its uptime from GET /api/v2/status changed; polled while idle), its
 // queue gets the whole current state at once.
+//
+// # Connections
+//
+// Each Alertmanager's HTTP client is built by prometheus/common from
+// Options.HTTPConfig (TLS, basic auth, authorization, OAuth2, proxy), the
+// format Prometheus uses for its own clients; LoadHTTPConfig reads and
+// checks a file of it. Credentials in an Alertmanager URL become basic
+// auth and may not be combined with authentication from HTTPConfig.
+// SetHTTPConfig replaces the clients: each sender switches before its next
+// request, so none is cut short and the old connections can all be closed.
+// A refused password (401, 403) does not stop the status probe for the
+// term, as other refusals do: it may be fixed while the term runs.
 package alerting

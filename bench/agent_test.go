@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/go-kit/log"
+	toolkitweb "github.com/prometheus/exporter-toolkit/web"
 
 	"github.com/zk-monitor/zk_monitor/daemon"
 	"github.com/zk-monitor/zk_monitor/internal/testenv"
@@ -47,7 +48,7 @@ func agentOptions(zkAddr, configFile, cluster, name string, alertmanagers ...str
 		ClusterPrefix:       "/zk_monitor",
 		ClusterName:         cluster,
 		AgentName:           name,
-		ListenAddresses:     []string{"127.0.0.1:0"},
+		Web:                 &toolkitweb.FlagConfig{WebListenAddresses: &[]string{"127.0.0.1:0"}},
 		TelemetryPath:       "/metrics",
 		ResendInterval:      time.Minute,
 		AlertmanagerTimeout: 5 * time.Second,

@@ -1,10 +1,8 @@
 package bench
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -13,9 +11,9 @@ import (
 	"runtime/debug"
 	"runtime/pprof"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -30,6 +28,62 @@ import (
 // waitFor bounds every wait of the suite (stretched by the scale knob); a
 // figure that would need longer is a failure, not a measurement.
 const waitFor = 60 * time.Second
+
+// zkMonitor is the zk_monitor binary of this tree, built on first use
+// without the race detector, as shipped.
+var zkMonitor = testenv.NewBinary("..")
+
+// TestMain removes the zk_monitor binary.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	zkMonitor.Remove()
+	os.Exit(code)
+}
+
+// binaryAgent is the zk_monitor binary running as its own process.
+type binaryAgent struct {
+	*testenv.Agent
+	addr string // host:port it serves HTTP on
+	// client is a Prometheus-like scraper's: an answer that takes over
+	// 10 s is a failed scrape, so this bound is part of the figures and is
+	// not stretched by the scale knob.
+	client *http.Client
+	once   sync.Once
+}
+
+// startBinaryAgent runs the zk_monitor binary as name with args (a listen
+// address on loopback is added) and waits until it answers. Its stop, run
+// at the latest when the benchmark ends, sends SIGTERM and wants a clean
+// exit.
+func startBinaryAgent(b *testing.B, name string, args ...string) *binaryAgent {
+	b.Helper()
+	a := &binaryAgent{
+		Agent:  testenv.StartAgent(b, zkMonitor.Path(b), name, args...),
+		client: &http.Client{Timeout: 10 * time.Second},
+	}
+	a.addr = strings.TrimPrefix(a.URL, "http://")
+	b.Cleanup(func() { a.stop(b) })
+	return a
+}
+
+// stop sends SIGTERM and waits for a clean exit; idempotent.
+func (a *binaryAgent) stop(b *testing.B) {
+	a.once.Do(func() {
+		a.Signal(syscall.SIGTERM)
+		if err := a.Wait(waitFor); err != nil {
+			b.Errorf("agent %s on SIGTERM: %v", a.Name, err)
+		}
+	})
+}
+
+// get returns the body of a GET, or "" unless the agent answers 200.
+func (a *binaryAgent) get(path string) string {
+	code, body, err := a.Get(path)
+	if err != nil || code != http.StatusOK {
+		return ""
+	}
+	return string(body)
+}
 
 // full reports whether the slow sizes run (BENCH_FULL=1, set by make bench).
 func full() bool { return os.Getenv("BENCH_FULL") == "1" }
@@ -61,50 +115,15 @@ func ensurePath(tb testing.TB, conn *zk.Conn, p string) {
 // pathName is the i-th watched path under root.
 func pathName(root string, i int) string { return fmt.Sprintf("%s/p%06d", root, i) }
 
-// createTree creates root and n children named by pathName, in multi
-// transactions of 500 nodes sent by 4 goroutines: 100,000 nodes take
-// seconds, not minutes.
+// createTree creates root and n children named by pathName.
 func createTree(tb testing.TB, conn *zk.Conn, root string, n int) {
 	tb.Helper()
 	ensurePath(tb, conn, root)
-	const batch = 500
-	starts := make(chan int)
-	errc := make(chan error, 4)
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Go(func() {
-			for start := range starts {
-				ops := make([]any, 0, batch)
-				for i := start; i < min(start+batch, n); i++ {
-					ops = append(ops, &zk.CreateRequest{Path: pathName(root, i), Acl: zk.WorldACL(zk.PermAll)})
-				}
-				if _, err := conn.Multi(ops...); err != nil {
-					errc <- fmt.Errorf("creating %s..: %w", pathName(root, start), err)
-					return
-				}
-			}
-		})
+	paths := make([]string, n)
+	for i := range paths {
+		paths[i] = pathName(root, i)
 	}
-	var err error
-feed:
-	for start := 0; start < n; start += batch {
-		select {
-		case starts <- start:
-		case err = <-errc:
-			break feed
-		}
-	}
-	close(starts)
-	wg.Wait()
-	if err == nil {
-		select {
-		case err = <-errc:
-		default:
-		}
-	}
-	if err != nil {
-		tb.Fatal(err)
-	}
+	testenv.CreateNodes(tb, conn, paths)
 }
 
 // latencies collects samples and reports percentiles.
@@ -141,41 +160,8 @@ func measureMemory() memory {
 	debug.FreeOSMemory()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	rss, _ := readVmRSS("/proc/self/status")
+	rss, _ := testenv.ProcessRSS(os.Getpid())
 	return memory{heapInUse: ms.HeapInuse, rss: rss}
-}
-
-// readVmRSS returns the VmRSS line of a /proc/PID/status file in bytes.
-func readVmRSS(path string) (uint64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	return parseVmRSS(f)
-}
-
-func parseVmRSS(r io.Reader) (uint64, error) {
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:")
-		if !ok {
-			continue
-		}
-		fields := strings.Fields(rest)
-		if len(fields) != 2 || fields[1] != "kB" {
-			return 0, fmt.Errorf("unexpected VmRSS line %q", sc.Text())
-		}
-		kb, err := strconv.ParseUint(fields[0], 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("parsing VmRSS: %w", err)
-		}
-		return kb * 1024, nil
-	}
-	if err := sc.Err(); err != nil {
-		return 0, err
-	}
-	return 0, errors.New("no VmRSS line")
 }
 
 // writeHeapProfile writes a heap profile named name.heap into the directory

@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"strings"
 	"testing"
 	"time"
 )
@@ -41,29 +40,6 @@ func TestPercentile(t *testing.T) {
 				t.Fatalf("percentile(%v) = %v, want %v", tc.p, got, tc.want)
 			}
 		})
-	}
-}
-
-func TestParseVmRSS(t *testing.T) {
-	cases := []struct {
-		name, status string
-		want         uint64
-		wantErr      bool
-	}{
-		{"kB", "Name:\tbench.test\nVmPeak:\t  100 kB\nVmRSS:\t   2048 kB\nThreads:\t4\n", 2048 * 1024, false},
-		{"missing", "Name:\tx\n", 0, true},
-		{"bad unit", "VmRSS:\t12 MB\n", 0, true},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := parseVmRSS(strings.NewReader(tc.status))
-			if (err != nil) != tc.wantErr || got != tc.want {
-				t.Fatalf("parseVmRSS = %d, %v; want %d, error %v", got, err, tc.want, tc.wantErr)
-			}
-		})
-	}
-	if rss, err := readVmRSS("/proc/self/status"); err != nil || rss == 0 {
-		t.Fatalf("readVmRSS(/proc/self/status) = %d, %v", rss, err)
 	}
 }
 

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"errors"
+	"time"
 
 	"github.com/go-zookeeper/zk"
 
@@ -36,7 +37,8 @@ func (s *pollingSource) Snapshot() []*collector.PathState {
 		default:
 			obs.Exists, obs.Children = true, len(children)
 		}
-		out = append(out, &collector.PathState{Spec: spec, Observation: obs, Result: compliance.Evaluate(spec, obs)})
+		now := time.Now()
+		out = append(out, &collector.PathState{Spec: spec, Observation: obs, Result: compliance.Evaluate(spec, obs, now), Evaluated: now})
 	}
 	return out
 }

@@ -251,7 +251,7 @@ const rawSyncConcurrency = 16
 
 func (s *scaleFixture) benchScrape(b *testing.B) {
 	w := s.synced(b)
-	sc := newScraper(collector.NewGatherer(w.watcher, w.reg))
+	sc := newScraper(collector.NewGatherer(w.watcher, w.reg, collector.GathererOptions{}))
 	sc.scrape(b) // warm up: the first scrape sorts the paths
 	before := zkRequests(b, w.reg)
 	b.ReportAllocs()
@@ -327,7 +327,7 @@ func (s *scaleFixture) benchNaive(b *testing.B) {
 	clientReg := prometheus.NewRegistry()
 	client := newClientNoCleanup(b, s.addr, clientReg)
 	defer client.Close()
-	sc := newScraper(collector.NewGatherer(&pollingSource{zk: client, specs: s.cfg.Paths}, prometheus.NewRegistry()))
+	sc := newScraper(collector.NewGatherer(&pollingSource{zk: client, specs: s.cfg.Paths}, prometheus.NewRegistry(), collector.GathererOptions{}))
 	before := zkRequests(b, clientReg)
 	b.ReportAllocs()
 	b.ResetTimer()

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/go-kit/log"
-	"github.com/go-zookeeper/zk"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/zk-monitor/zk_monitor/zkclient"
@@ -48,6 +47,7 @@ func (l *testLogger) Write(p []byte) (int, error) {
 type termRecord struct {
 	session    int64 // the client's session when onLead was called
 	start, end time.Time
+	cause      error // why its context ended
 }
 
 // agent is one in-process zk_monitor agent: a client, a Cluster and its Run.
@@ -127,6 +127,7 @@ func (a *agent) onLead(ctx context.Context) {
 	<-ctx.Done()
 	a.mu.Lock()
 	a.terms[i].end = time.Now()
+	a.terms[i].cause = context.Cause(ctx)
 	a.mu.Unlock()
 }
 
@@ -253,54 +254,10 @@ func (c *leaderChecker) stop() {
 	})
 }
 
-// rawConn is a plain go-zookeeper connection for inspecting what the agents
-// wrote; it waits for its session.
-func rawConn(t testing.TB, addr string, auth ...string) *zk.Conn {
-	t.Helper()
-	conn, events, err := zk.Connect([]string{addr}, 5*time.Second, zk.WithLogger(discardLogger{}))
-	if err != nil {
-		t.Fatalf("zk.Connect: %v", err)
-	}
-	t.Cleanup(conn.Close)
-	deadline := time.After(30 * time.Second)
-	for conn.State() != zk.StateHasSession {
-		select {
-		case <-events:
-		case <-deadline:
-			t.Fatalf("raw ZooKeeper connection to %s: no session", addr)
-		}
-	}
-	if len(auth) == 2 {
-		if err := conn.AddAuth("digest", []byte(auth[0]+":"+auth[1])); err != nil {
-			t.Fatalf("AddAuth: %v", err)
-		}
-	}
-	return conn
-}
-
-type discardLogger struct{}
-
-func (discardLogger) Printf(string, ...any) {}
-
 var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9_-]+`)
 
 // clusterName derives a workspace name from the test's name so that
 // subtests sharing a server do not see each other.
 func clusterName(t testing.TB) string {
 	return unsafeChars.ReplaceAllString(t.Name(), "_")
-}
-
-// waitFor polls cond every few milliseconds; it reports how long it took
-// and fails the test after timeout.
-func waitFor(t testing.TB, timeout time.Duration, cond func() bool, format string, args ...any) time.Duration {
-	t.Helper()
-	start := time.Now()
-	deadline := start.Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within %v: %s", timeout, fmt.Sprintf(format, args...))
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-	return time.Since(start)
 }

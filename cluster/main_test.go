@@ -19,6 +19,7 @@ import (
 	"github.com/go-kit/log"
 	"go.uber.org/goleak"
 
+	"github.com/zk-monitor/zk_monitor/internal/testenv"
 	"github.com/zk-monitor/zk_monitor/zkclient"
 )
 
@@ -165,7 +166,7 @@ func startAgentProcess(t *testing.T, cfg helperConfig) *agentProcess {
 			}
 		}
 	})
-	waitFor(t, 30*time.Second, func() bool {
+	testenv.Eventually(t, 30*time.Second, 2*time.Millisecond, func() bool {
 		b, err := os.ReadFile(cfg.AddrFile)
 		if err != nil {
 			return false

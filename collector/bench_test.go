@@ -6,6 +6,8 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -75,7 +77,7 @@ func BenchmarkScrape10k(b *testing.B) {
 	}
 	reg := prometheus.NewRegistry()
 	w := benchWatch(b, benchClient(b, zkServer.Addr(), reg), cfg, nil)
-	gatherer := collector.NewGatherer(w, reg)
+	gatherer := collector.NewGatherer(w, reg, collector.GathererOptions{})
 	format := expfmt.NewFormat(expfmt.TypeTextPlain)
 	scrape := func(out io.Writer) {
 		families, err := gatherer.Gather()
@@ -240,4 +242,100 @@ func BenchmarkRawWatchRoundTrip(b *testing.B) {
 	}
 	b.StopTimer()
 	benchLatencies(b, samples)
+}
+
+// expiryListener counts the max_age failures it is told of.
+type expiryListener struct {
+	failed atomic.Int64
+	last   atomic.Int64 // Unix nanoseconds of the last one
+}
+
+func (l *expiryListener) Update(spec config.PathSpec, res compliance.Result) {
+	if res.State == compliance.Error && strings.Contains(res.Message, "not within max_age") {
+		l.failed.Add(1)
+		l.last.Store(time.Now().UnixNano())
+	}
+}
+
+func (l *expiryListener) Remove(string) {}
+
+// cpuTime is the CPU time this process has used.
+func cpuTime(b *testing.B) time.Duration {
+	b.Helper()
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkMaxAgeExpiry watches 10,000 znodes with max_age whose data all
+// becomes too old within the second it took to write them. One iteration:
+// the znodes are written, max_age is set (by a reload, whose reads are left
+// out of the figures) so that their deadlines come a few seconds later,
+// and every failure reaches the listener. It reports expire-ms (from the
+// last deadline until the last failure was told), cpu-ms (CPU time of the
+// whole process from the end of the reload's reads until then: the
+// Watcher's timer evaluating the 10,000 paths again; nothing else runs)
+// and zk-req (ZooKeeper requests meanwhile: none, by design).
+func BenchmarkMaxAgeExpiry(b *testing.B) {
+	const n = 10000
+	zkServer := testenv.StartZooKeeper(b)
+	conn := benchRaw(b, zkServer.Addr())
+	paths := benchTree(b, conn, "/expiry", n)
+	reg := prometheus.NewRegistry()
+	client := benchClient(b, zkServer.Addr(), reg)
+	l := &expiryListener{}
+	w := benchWatch(b, client, mustParse(b, "/expiry/*: {max_age: 1h}\n"), l)
+	var expire, cpu time.Duration
+	var requests float64
+	for b.Loop() {
+		mtimes := testenv.SetDataAll(b, conn, paths, []byte("beat"))
+		first, last := mtimes[paths[0]], mtimes[paths[0]]
+		for _, m := range mtimes {
+			if m.Before(first) {
+				first = m
+			}
+			if m.After(last) {
+				last = m
+			}
+		}
+		testenv.Eventually(b, benchWait, 10*time.Millisecond, func() bool {
+			for _, st := range w.Snapshot() {
+				if !st.Observation.Modified.Equal(mtimes[st.Spec.Path]) {
+					return false
+				}
+			}
+			return true
+		}, "the watcher did not see every write")
+		maxAge := time.Since(first).Round(time.Second) + 5*time.Second
+		before := l.failed.Load()
+		reloaded := zkRequests(b, reg)
+		w.SetConfig(mustParse(b, fmt.Sprintf("/expiry/*: {max_age: %s}\n", maxAge)))
+		// A changed spec is read again (two requests a path); the figures
+		// start once that is done.
+		testenv.Eventually(b, benchWait, 5*time.Millisecond, func() bool { return zkRequests(b, reg)-reloaded >= 2*n },
+			"the reload's reads did not finish")
+		cpu0, req0 := cpuTime(b), zkRequests(b, reg)
+		if !time.Now().Before(first.Add(maxAge)) || l.failed.Load() != before {
+			b.Fatalf("the reload's reads ended after the first deadline")
+		}
+		testenv.Eventually(b, benchWait, 5*time.Millisecond, func() bool { return l.failed.Load()-before >= n },
+			"%d of %d max_age failures told", l.failed.Load()-before, n)
+		cpu += cpuTime(b) - cpu0
+		requests += zkRequests(b, reg) - req0
+		expire += time.Unix(0, l.last.Load()).Sub(last.Add(maxAge))
+		// Back to compliant for the next iteration.
+		w.SetConfig(mustParse(b, "/expiry/*: {max_age: 1h}\n"))
+	}
+	b.ReportMetric(ms(expire)/float64(b.N), "expire-ms")
+	b.ReportMetric(ms(cpu)/float64(b.N), "cpu-ms")
+	b.ReportMetric(requests/float64(b.N), "zk-req")
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// zkRequests sums the client's request counters.
+func zkRequests(b *testing.B, g prometheus.Gatherer) float64 {
+	return testenv.CounterSum(b, g, "zk_monitor_zookeeper_requests_total")
 }

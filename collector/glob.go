@@ -70,6 +70,18 @@ func (w *Watcher) readDir(ctx context.Context, key string, epoch uint64) {
 	}
 	dir := dirPath(key)
 	children, _, err := w.zk.ChildrenW(dir)
+	if errors.Is(err, zk.ErrNoNode) && d.depth > segments(globRoot(d.pattern.Path)) {
+		// Below the root: its parent's child watch sees it return, so no
+		// exists watch is left on it (one per vanished directory would
+		// pile up under churn).
+		w.mu.Lock()
+		if epoch == w.epoch && w.dirs[key] == d {
+			w.dropVanishedLocked(d.pattern.Path, dir)
+		}
+		w.mu.Unlock()
+		w.signal()
+		return
+	}
 	if errors.Is(err, zk.ErrNoNode) {
 		var exists bool
 		exists, _, err = w.zk.ExistsW(dir)
@@ -106,7 +118,7 @@ func (w *Watcher) readDir(ctx context.Context, key string, epoch uint64) {
 	}
 	for m := range d.matches {
 		if !matches[m] {
-			removedPaths = append(removedPaths, w.dropMatchLocked(d.pattern, m, d.depth+1, last)...)
+			removedPaths = append(removedPaths, w.dropMatchLocked(d.pattern.Path, m, d.depth+1, last)...)
 		}
 	}
 	for m := range matches {
@@ -122,6 +134,7 @@ func (w *Watcher) readDir(ctx context.Context, key string, epoch uint64) {
 			w.specs[m] = spec
 			w.states[m] = w.initialState(spec, d.pattern.Path)
 			w.sorted = nil
+			w.gen.Add(1)
 			w.markDirtyLocked(m)
 		} else {
 			if d.matches[m] {
@@ -139,29 +152,51 @@ func (w *Watcher) readDir(ctx context.Context, key string, epoch uint64) {
 	w.signal()
 }
 
-// dropMatchLocked forgets a match that disappeared, and everything below it
-// that the same pattern matched.
-func (w *Watcher) dropMatchLocked(pattern config.PathSpec, m string, depth int, last bool) []string {
+// dropMatchLocked forgets a match of pattern that disappeared, and
+// everything below it that the same pattern matched; depth is the number
+// of pattern segments m matches, last whether it matches them all.
+func (w *Watcher) dropMatchLocked(pattern, m string, depth int, last bool) []string {
 	if last {
 		st, ok := w.states[m]
-		if !ok || st.Pattern != pattern.Path {
+		if !ok || st.Pattern != pattern {
 			return nil
 		}
 		delete(w.states, m)
 		delete(w.specs, m)
+		w.dropAgeLocked(m)
 		w.sorted = nil
 		return []string{m}
 	}
-	sub := dirKey(pattern.Path, m)
+	sub := dirKey(pattern, m)
 	d := w.dirs[sub]
 	delete(w.dirs, sub)
 	if d == nil {
 		return nil
 	}
 	var removed []string
-	subLast := depth == segments(pattern.Path)-1
+	subLast := depth == segments(pattern)-1
 	for child := range d.matches {
 		removed = append(removed, w.dropMatchLocked(pattern, child, depth+1, subLast)...)
 	}
 	return removed
+}
+
+// dropVanishedLocked drops m, a match of pattern or a directory below the
+// pattern's root, that a read found missing, with everything matched below
+// it, and tells the listener. A match is monitored only while it exists:
+// evaluated like an exact path ("missing = 0 children") it fired a false
+// alert for most matches deleted together with their parents, because the
+// match's own watch tends to fire before its directory is listed again.
+// That directory is listed again now instead, so that m, if created anew
+// meanwhile, is found again.
+func (w *Watcher) dropVanishedLocked(pattern, m string) {
+	key := dirKey(pattern, path.Dir(m))
+	if d := w.dirs[key]; d != nil {
+		delete(d.matches, m)
+		w.markDirtyLocked(key)
+	}
+	depth := segments(m)
+	removed := w.dropMatchLocked(pattern, m, depth, depth == segments(pattern))
+	w.checkSyncedLocked()
+	w.removeLocked(removed)
 }

@@ -58,8 +58,10 @@ func (r *specRecorder) wasRemoved(path string) bool {
 type specHarness struct {
 	*harness
 	specs *specRecorder
+	// reg serves the znode families and the watcher's client metrics.
 	reg   prometheus.Gatherer
 	admin *zkclient.Client
+	zk    *testenv.ZooKeeper
 }
 
 func startSpecs(t *testing.T, yaml string, setup func(admin *zkclient.Client)) *specHarness {
@@ -69,15 +71,17 @@ func startSpecs(t *testing.T, yaml string, setup func(admin *zkclient.Client)) *
 	if setup != nil {
 		setup(admin)
 	}
-	client := newClient(t, zkServer.Addr(), 5*time.Second, "", "")
+	clientReg := prometheus.NewRegistry()
+	client := testenv.ZKClient(t, zkclient.Options{ConnectString: zkServer.Addr(), SessionTimeout: 5 * time.Second, Registerer: clientReg})
 	rec := &specRecorder{}
 	w := testenv.RunWatcher(t, client, mustParse(t, yaml), rec, collector.Options{RetryInterval: 200 * time.Millisecond})
-	reg := collector.NewGatherer(w, prometheus.NewRegistry())
+	reg := collector.NewGatherer(w, clientReg, collector.GathererOptions{})
 	return &specHarness{
 		harness: &harness{t: t, watcher: w, rec: &rec.recorder, client: client},
 		specs:   rec,
 		reg:     reg,
 		admin:   admin,
+		zk:      zkServer,
 	}
 }
 
@@ -116,10 +120,10 @@ const (
 	helpExists = `# HELP zk_monitor_znode_exists Whether the znode existed when last read (1) or not (0).
 # TYPE zk_monitor_znode_exists gauge
 `
-	helpMax = `# HELP zk_monitor_znode_max_children Maximum number of children the configuration allows for the znode.
-# TYPE zk_monitor_znode_max_children gauge
+	helpSpec = `# HELP zk_monitor_znode_spec_info The limits the configuration sets for the znode, as labels (min_children, max_children, children_matching, ephemeral, min_data_bytes, max_data_bytes, max_age_seconds); always 1.
+# TYPE zk_monitor_znode_spec_info gauge
 `
-	helpChildren = `# HELP zk_monitor_znode_children Number of direct children of the znode when last read (0 when it does not exist).
+	helpChildren = `# HELP zk_monitor_znode_children Number of direct children of the znode when last read (0 when it does not exist); only those whose names match children_matching when it is set.
 # TYPE zk_monitor_znode_children gauge
 `
 )
@@ -137,10 +141,10 @@ func TestMaxChildren(t *testing.T) {
 	h.metrics(helpCompliant+`zk_monitor_znode_compliant{path="/missing"} 1
 zk_monitor_znode_compliant{path="/mx"} 1
 zk_monitor_znode_compliant{path="/range"} 1
-`+helpMax+`zk_monitor_znode_max_children{path="/missing"} 0
-zk_monitor_znode_max_children{path="/mx"} 2
-zk_monitor_znode_max_children{path="/range"} 2
-`, "zk_monitor_znode_compliant", "zk_monitor_znode_max_children")
+`+helpSpec+`zk_monitor_znode_spec_info{max_children="0",path="/missing"} 1
+zk_monitor_znode_spec_info{max_children="2",path="/mx"} 1
+zk_monitor_znode_spec_info{max_children="2",min_children="1",path="/range"} 1
+`, "zk_monitor_znode_compliant", "zk_monitor_znode_spec_info")
 
 	create(t, h.admin, "/mx/c", "/range/b", "/range/c")
 	h.waitResult("/mx", failed("Found children (3) more than maximum (2)"))

@@ -7,6 +7,10 @@
 // cached snapshot. When the connection is lost, every path is marked stale
 // (its compliance becomes Unknown) until it has been read again in the new
 // connection; nothing is reported as changed that was not observed.
+//
+// A max_age check also changes with time alone: the Watcher keeps the
+// instant each passing one will fail in a heap served by a single timer,
+// and evaluates the path again then, without asking ZooKeeper.
 package collector
 
 import (
@@ -17,6 +21,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-kit/log"
@@ -56,6 +61,9 @@ type PathState struct {
 	LastChange time.Time
 	// Pattern is the glob this path was matched by, or "".
 	Pattern string
+	// Evaluated is the instant Result was evaluated at (max_age depends
+	// on it).
+	Evaluated time.Time
 }
 
 // Options configure a Watcher.
@@ -66,8 +74,15 @@ type Options struct {
 	// read failed while connected.
 	RetryInterval time.Duration
 	Logger        log.Logger
-	Now           func() time.Time
+	// Now tells the time of changes and of max_age evaluations; the timer
+	// that wakes max_age evaluations runs on the real clock.
+	Now func() time.Time
 }
+
+// maxTimerWait bounds how long the max_age timer sleeps: deadlines are on
+// the wall clock (ZooKeeper's mtime), timers on the monotonic one, so a
+// step of the wall clock is noticed within this time.
+const maxTimerWait = time.Minute
 
 // Watcher maintains the state of the configured paths.
 type Watcher struct {
@@ -89,8 +104,14 @@ type Watcher struct {
 	connected bool
 	synced    bool
 	syncedCh  chan struct{}
+	// gen changes whenever what Snapshot returns may have changed, so
+	// that views rendered from a snapshot are rendered once per change.
+	gen atomic.Uint64
+	// ages holds when each passing max_age check will fail.
+	ages *deadlines
 
-	wake chan struct{}
+	wake     chan struct{}
+	agesWake chan struct{} // the earliest max_age deadline changed
 }
 
 // globDir is an intermediate znode whose children are matched against the
@@ -126,7 +147,9 @@ func NewWatcher(conn ZooKeeper, cfg *config.Config, listener Listener, opts Opti
 		inFlight: map[string]bool{},
 		dirty:    map[string]bool{},
 		syncedCh: make(chan struct{}),
+		ages:     newDeadlines(),
 		wake:     make(chan struct{}, 1),
+		agesWake: make(chan struct{}, 1),
 	}
 	w.mu.Lock()
 	w.applyConfig(cfg)
@@ -150,6 +173,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 			w.work(ctx)
 		}()
 	}
+	wg.Go(func() { w.runAges(ctx) })
 	if w.zk.Connected() {
 		w.resync()
 	}
@@ -166,6 +190,11 @@ func (w *Watcher) Connected() bool {
 	defer w.mu.RUnlock()
 	return w.connected
 }
+
+// Generation returns a number that changes whenever what Snapshot returns
+// may have changed: a view rendered from a snapshot taken after reading
+// generation g stays current while Generation returns g.
+func (w *Watcher) Generation() uint64 { return w.gen.Load() }
 
 // Snapshot returns the state of every monitored path, sorted by path. The
 // states are shared and must not be modified.
@@ -261,6 +290,7 @@ func (w *Watcher) applyConfig(cfg *config.Config) (removed []string, changed []*
 			g, kept := keptGlobs[st.Pattern]
 			if st.Pattern == "" || !kept {
 				delete(w.states, p)
+				w.dropAgeLocked(p)
 				w.sorted = nil
 				removed = append(removed, p)
 				dropped = append(dropped, p)
@@ -274,7 +304,14 @@ func (w *Watcher) applyConfig(cfg *config.Config) (removed []string, changed []*
 		}
 		next := *st
 		next.Spec, next.Pattern = spec, pattern
-		next.Result = compliance.Evaluate(spec, next.Observation)
+		if !readsSame(st.Spec, spec) {
+			// What was read does not serve the new checks (data or Stat
+			// fields not kept, other children counted): judging them on
+			// it could raise a false alert, so nothing is known until the
+			// read below.
+			next.Observation = compliance.Observation{Stale: st.Observation.Stale}
+		}
+		w.evaluateLocked(p, &next, w.opts.Now())
 		w.states[p] = &next
 		changed = append(changed, &next)
 		// New checks may need data that was not fetched: read again.
@@ -297,13 +334,101 @@ func (w *Watcher) applyConfig(cfg *config.Config) (removed []string, changed []*
 			w.markDirtyLocked(p)
 		}
 	}
+	w.gen.Add(1)
 	w.checkSyncedLocked()
 	return removed, changed
 }
 
 func (w *Watcher) initialState(spec config.PathSpec, pattern string) *PathState {
+	now := w.opts.Now()
 	obs := compliance.Observation{Stale: !w.connected}
-	return &PathState{Spec: spec, Observation: obs, Result: compliance.Evaluate(spec, obs), Pattern: pattern}
+	return &PathState{Spec: spec, Observation: obs, Result: compliance.Evaluate(spec, obs, now), Pattern: pattern, Evaluated: now}
+}
+
+// evaluateLocked sets st's result at now and keeps its max_age deadline: a
+// passing max_age check of a trusted observation is evaluated again when
+// it will fail. st is stored as p's state by the caller.
+func (w *Watcher) evaluateLocked(p string, st *PathState, now time.Time) {
+	st.Result = compliance.Evaluate(st.Spec, st.Observation, now)
+	st.Evaluated = now
+	obs := st.Observation
+	at, ok := compliance.AgeDeadline(st.Spec, obs)
+	if !ok || obs.Stale || obs.ReadError != "" || !now.Before(at) {
+		w.dropAgeLocked(p)
+		return
+	}
+	if w.ages.set(p, at) {
+		w.signalAges()
+	}
+}
+
+// dropAgeLocked forgets p's max_age deadline.
+func (w *Watcher) dropAgeLocked(p string) {
+	if w.ages.remove(p) {
+		w.signalAges()
+	}
+}
+
+func (w *Watcher) signalAges() {
+	select {
+	case w.agesWake <- struct{}{}:
+	default:
+	}
+}
+
+// runAges evaluates paths again when their max_age deadline comes, until
+// ctx is done. A single timer serves every path: it is set to the earliest
+// deadline, and re-armed whenever that changes.
+func (w *Watcher) runAges(ctx context.Context) {
+	timer := time.NewTimer(maxTimerWait)
+	defer timer.Stop()
+	for {
+		w.mu.Lock()
+		at, ok := w.ages.next()
+		now := w.opts.Now()
+		w.mu.Unlock()
+		wait := maxTimerWait
+		if ok {
+			wait = min(max(at.Sub(now), 0), maxTimerWait)
+		}
+		timer.Reset(wait)
+		select {
+		case <-ctx.Done():
+			return
+		case <-w.agesWake:
+		case <-timer.C:
+			w.expireAges()
+		}
+	}
+}
+
+// expireAges evaluates again the paths whose max_age deadline has come,
+// and tells the listener about those whose result changed, as any other
+// change: its hold-downs and alerts treat them alike.
+func (w *Watcher) expireAges() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	now := w.opts.Now()
+	var changed []*PathState
+	for _, p := range w.ages.due(now) {
+		st, ok := w.states[p]
+		if !ok {
+			continue
+		}
+		next := *st
+		w.evaluateLocked(p, &next, now)
+		if next.Result == st.Result {
+			// The wall clock went back: evaluateLocked set the deadline
+			// again.
+			continue
+		}
+		w.states[p] = &next
+		changed = append(changed, &next)
+	}
+	if len(changed) > 0 {
+		w.gen.Add(1)
+	}
+	w.notifyLocked(changed)
 }
 
 // onEvent runs on the client's dispatch goroutine: record and wake only.
@@ -368,10 +493,11 @@ func (w *Watcher) markAllStale() {
 		}
 		next := *st
 		next.Observation.Stale = true
-		next.Result = compliance.Evaluate(next.Spec, next.Observation)
+		w.evaluateLocked(p, &next, w.opts.Now())
 		w.states[p] = &next
 		changed = append(changed, &next)
 	}
+	w.gen.Add(1)
 	w.notifyLocked(changed)
 	w.mu.Unlock()
 }
@@ -391,6 +517,9 @@ func (w *Watcher) notifyLocked(states []*PathState) {
 }
 
 func (w *Watcher) removeLocked(paths []string) {
+	if len(paths) > 0 {
+		w.gen.Add(1)
+	}
 	if w.listener == nil {
 		return
 	}
@@ -494,13 +623,18 @@ func (w *Watcher) readPath(ctx context.Context, p string, epoch uint64) {
 	if !ok {
 		return
 	}
+	glob := st.Pattern != ""
 	obs := compliance.Observation{Known: true}
-	children, _, err := w.zk.ChildrenW(p)
+	children, stat, err := w.zk.ChildrenW(p)
 	switch {
+	case errors.Is(err, zk.ErrNoNode) && glob:
+		// No exists watch: the directory's child watch sees it return.
+		w.vanished(p, epoch)
+		return
 	case errors.Is(err, zk.ErrNoNode):
 		exists, _, err := w.zk.ExistsW(p)
 		if err != nil {
-			w.readFailed(ctx, p, epoch, err)
+			w.readFailed(ctx, p, epoch, st.Spec, err)
 			return
 		}
 		if exists {
@@ -511,34 +645,109 @@ func (w *Watcher) readPath(ctx context.Context, p string, epoch uint64) {
 			return
 		}
 	case err != nil:
-		w.readFailed(ctx, p, epoch, err)
+		w.readFailed(ctx, p, epoch, st.Spec, err)
 		return
 	default:
 		obs.Exists = true
-		obs.Children = len(children)
-		if st.Spec.Data != nil {
-			data, _, err := w.zk.GetW(p)
-			switch {
-			case errors.Is(err, zk.ErrNoNode):
-				obs.Exists, obs.Children = false, 0
-			case err != nil:
-				w.readFailed(ctx, p, epoch, err)
-				return
-			default:
-				obs.Data = data
+		obs.Children = countChildren(st.Spec, children)
+		var data []byte
+		exists := true
+		// A data watch, where a check looks at what writes change: the
+		// data itself, or its size and age in the Stat.
+		switch {
+		case st.Spec.Data != nil:
+			data, stat, err = w.zk.GetW(p)
+			exists = err == nil
+			if errors.Is(err, zk.ErrNoNode) {
+				err = nil
+			}
+		case watchesData(st.Spec):
+			// The Stat only: a read of the data would fetch up to a
+			// megabyte to learn its size. Should the node vanish between
+			// the two requests, this leaves an exists watch on it, which
+			// fires and goes when it is created again.
+			exists, stat, err = w.zk.ExistsW(p)
+		}
+		switch {
+		case err != nil:
+			w.readFailed(ctx, p, epoch, st.Spec, err)
+			return
+		case !exists && glob:
+			w.vanished(p, epoch)
+			return
+		case !exists:
+			obs.Exists, obs.Children = false, 0
+		default:
+			obs.Data = data
+			if st.Spec.ChecksStat() {
+				obs.Modified = time.UnixMilli(stat.Mtime)
+				obs.DataLength = int(stat.DataLength)
+				obs.EphemeralOwner = stat.EphemeralOwner
 			}
 		}
 	}
-	w.store(p, epoch, obs)
+	w.store(p, epoch, st.Spec, obs)
 }
 
-func (w *Watcher) readFailed(ctx context.Context, p string, epoch uint64, err error) {
+// watchesData reports whether the checks of spec need a data watch: they
+// look at what a write of the node changes.
+func watchesData(spec config.PathSpec) bool {
+	return spec.Data != nil || spec.MaxAge > 0 || spec.MinDataBytes != nil || spec.MaxDataBytes != nil
+}
+
+// countChildren returns how many of names count toward spec's children
+// and max_children.
+func countChildren(spec config.PathSpec, names []string) int {
+	if spec.ChildrenMatching == nil {
+		return len(names)
+	}
+	n := 0
+	for _, name := range names {
+		if spec.ChildrenMatching.MatchString(name) {
+			n++
+		}
+	}
+	return n
+}
+
+// readsSame reports whether what a read for spec a keeps also serves the
+// checks of spec b: the same data fetched and watched, the same Stat
+// fields kept and the same children counted.
+func readsSame(a, b config.PathSpec) bool {
+	matching := func(s config.PathSpec) string {
+		if s.ChildrenMatching == nil {
+			return ""
+		}
+		return "/" + s.ChildrenMatching.String()
+	}
+	return (a.Data != nil) == (b.Data != nil) && watchesData(a) == watchesData(b) && a.ChecksStat() == b.ChecksStat() &&
+		matching(a) == matching(b)
+}
+
+// vanished handles a glob match that a read found missing: it is dropped
+// (see dropVanishedLocked), never evaluated.
+func (w *Watcher) vanished(p string, epoch uint64) {
+	w.mu.Lock()
+	if st, ok := w.states[p]; ok && epoch == w.epoch {
+		if st.Pattern == "" {
+			// A reload made it an exact path while it was read: read it
+			// again as one, with an exists watch.
+			w.markDirtyLocked(p)
+		} else {
+			w.dropVanishedLocked(st.Pattern, p)
+		}
+	}
+	w.mu.Unlock()
+	w.signal()
+}
+
+func (w *Watcher) readFailed(ctx context.Context, p string, epoch uint64, spec config.PathSpec, err error) {
 	if connectionError(err) {
 		// SessionUp re-reads it.
 		return
 	}
 	level.Warn(w.logger).Log("msg", "reading znode failed", "path", p, "err", err)
-	w.store(p, epoch, compliance.Observation{ReadError: readErrorMessage(err)})
+	w.store(p, epoch, spec, compliance.Observation{ReadError: readErrorMessage(err)})
 	w.retryLater(ctx, p)
 }
 
@@ -566,14 +775,25 @@ func (w *Watcher) retryLater(ctx context.Context, key string) {
 	}()
 }
 
-// store publishes a new observation of p if it was made in the current
-// connection epoch; a read that raced with a disconnect is dropped (the
-// path is re-read after the reconnect).
-func (w *Watcher) store(p string, epoch uint64, obs compliance.Observation) {
+// store publishes a new observation of p, read for the spec readFor, if it
+// was made in the current connection epoch; a read that raced with a
+// disconnect is dropped (the path is re-read after the reconnect), and so
+// is one that raced with a reload needing other reads.
+func (w *Watcher) store(p string, epoch uint64, readFor config.PathSpec, obs compliance.Observation) {
 	w.mu.Lock()
 	st, ok := w.states[p]
-	if !ok || epoch != w.epoch {
+	if !ok || epoch != w.epoch || !readsSame(readFor, st.Spec) {
+		// A read made for the spec before a reload that needs other
+		// reads would judge the new checks on what they do not look at;
+		// the reload marked the path dirty, so it is read again.
 		w.mu.Unlock()
+		return
+	}
+	if st.Pattern != "" && obs.Known && !obs.Exists {
+		// Read as an exact path, which a reload made a glob match.
+		w.dropVanishedLocked(st.Pattern, p)
+		w.mu.Unlock()
+		w.signal()
 		return
 	}
 	prev := st.Observation
@@ -586,12 +806,15 @@ func (w *Watcher) store(p string, epoch uint64, obs compliance.Observation) {
 	}
 	next := *st
 	next.Observation = obs
-	if !prev.Known || prev.Exists != obs.Exists || prev.Children != obs.Children || string(prev.Data) != string(obs.Data) {
-		next.LastChange = w.opts.Now()
+	now := w.opts.Now()
+	if !prev.Known || prev.Exists != obs.Exists || prev.Children != obs.Children || string(prev.Data) != string(obs.Data) ||
+		!prev.Modified.Equal(obs.Modified) {
+		next.LastChange = now
 	}
-	next.Result = compliance.Evaluate(next.Spec, obs)
+	w.evaluateLocked(p, &next, now)
 	changed := next.Result != st.Result || prev.Stale
 	w.states[p] = &next
+	w.gen.Add(1)
 	w.checkSyncedLocked()
 	if changed || !prev.Known {
 		w.notifyLocked([]*PathState{&next})
@@ -601,7 +824,8 @@ func (w *Watcher) store(p string, epoch uint64, obs compliance.Observation) {
 
 func sameObservation(a, b compliance.Observation) bool {
 	return a.Known == b.Known && a.Stale == b.Stale && a.Exists == b.Exists && a.Children == b.Children &&
-		a.ReadError == b.ReadError && string(a.Data) == string(b.Data)
+		a.ReadError == b.ReadError && string(a.Data) == string(b.Data) &&
+		a.Modified.Equal(b.Modified) && a.DataLength == b.DataLength && a.EphemeralOwner == b.EphemeralOwner
 }
 
 func (w *Watcher) checkSyncedLocked() {

@@ -29,7 +29,7 @@ func newClient(t *testing.T, addr string, timeout time.Duration, user, pass stri
 	return testenv.ZKClient(t, zkclient.Options{ConnectString: addr, SessionTimeout: timeout, Username: user, Password: pass})
 }
 
-func mustParse(t *testing.T, yaml string) *config.Config {
+func mustParse(t testing.TB, yaml string) *config.Config {
 	t.Helper()
 	cfg, _, err := config.Parse([]byte(yaml), "test.yaml")
 	if err != nil {
@@ -197,7 +197,7 @@ func TestMetricsFromCache(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	client := testenv.ZKClient(t, zkclient.Options{ConnectString: zkServer.Addr(), SessionTimeout: 5 * time.Second, Registerer: reg})
 	h := startWatcher(t, client, mustParse(t, "/m: {children: 3, max_children: 5}\n/none:\n"))
-	gatherer := collector.NewGatherer(h.watcher, reg)
+	gatherer := collector.NewGatherer(h.watcher, reg, collector.GathererOptions{})
 	h.waitResult("/m", tooFew(2, 3))
 
 	// Scrapes never ask ZooKeeper. The watcher itself may still be reading
@@ -217,35 +217,24 @@ func TestMetricsFromCache(t *testing.T) {
 		return sent == 0
 	}, "every five scrapes came with ZooKeeper requests (%v the last time)", testenv.Last(&sent))
 	expected := `
-# HELP zk_monitor_znode_check_passing Whether one configured check of the znode (children, max_children, exists or data) passed (1) or failed (0) when the znode was last read.
+# HELP zk_monitor_znode_check_passing Whether one configured check of the znode (children, max_children, exists, data, ephemeral, min_data_bytes, max_data_bytes or max_age) passed (1) or failed (0) when the znode was last evaluated; only for znodes with two checks or more.
 # TYPE zk_monitor_znode_check_passing gauge
 zk_monitor_znode_check_passing{check="children",path="/m"} 0
 zk_monitor_znode_check_passing{check="max_children",path="/m"} 1
-# HELP zk_monitor_znode_children Number of direct children of the znode when last read (0 when it does not exist).
+# HELP zk_monitor_znode_children Number of direct children of the znode when last read (0 when it does not exist); only those whose names match children_matching when it is set.
 # TYPE zk_monitor_znode_children gauge
 zk_monitor_znode_children{path="/m"} 2
 zk_monitor_znode_children{path="/none"} 0
 # HELP zk_monitor_znode_compliant Whether the znode met its configured checks (1) or not (0) when last read; absent when that is unknown.
 # TYPE zk_monitor_znode_compliant gauge
 zk_monitor_znode_compliant{path="/m"} 0
-# HELP zk_monitor_znode_compliance_state Compliance state of the znode: 1 for the current state (ok, error or unknown), 0 for the others.
-# TYPE zk_monitor_znode_compliance_state gauge
-zk_monitor_znode_compliance_state{path="/m",state="error"} 1
-zk_monitor_znode_compliance_state{path="/m",state="ok"} 0
-zk_monitor_znode_compliance_state{path="/m",state="unknown"} 0
-zk_monitor_znode_compliance_state{path="/none",state="error"} 0
-zk_monitor_znode_compliance_state{path="/none",state="ok"} 0
-zk_monitor_znode_compliance_state{path="/none",state="unknown"} 1
 # HELP zk_monitor_znode_exists Whether the znode existed when last read (1) or not (0).
 # TYPE zk_monitor_znode_exists gauge
 zk_monitor_znode_exists{path="/m"} 1
 zk_monitor_znode_exists{path="/none"} 0
-# HELP zk_monitor_znode_max_children Maximum number of children the configuration allows for the znode.
-# TYPE zk_monitor_znode_max_children gauge
-zk_monitor_znode_max_children{path="/m"} 5
-# HELP zk_monitor_znode_min_children Minimum number of children the configuration requires for the znode.
-# TYPE zk_monitor_znode_min_children gauge
-zk_monitor_znode_min_children{path="/m"} 3
+# HELP zk_monitor_znode_spec_info The limits the configuration sets for the znode, as labels (min_children, max_children, children_matching, ephemeral, min_data_bytes, max_data_bytes, max_age_seconds); always 1.
+# TYPE zk_monitor_znode_spec_info gauge
+zk_monitor_znode_spec_info{max_children="5",min_children="3",path="/m"} 1
 # HELP zk_monitor_znode_stale Whether the exported values of the znode may be out of date because the ZooKeeper connection was lost and it was not read again yet (1) or not (0).
 # TYPE zk_monitor_znode_stale gauge
 zk_monitor_znode_stale{path="/m"} 0
@@ -259,7 +248,7 @@ zk_monitor_zookeeper_connected 1
 `
 	if err := testutil.GatherAndCompare(gatherer, strings.NewReader(expected),
 		"zk_monitor_znode_check_passing", "zk_monitor_znode_children", "zk_monitor_znode_compliant", "zk_monitor_znode_compliance_state",
-		"zk_monitor_znode_exists", "zk_monitor_znode_max_children", "zk_monitor_znode_min_children",
+		"zk_monitor_znode_exists", "zk_monitor_znode_spec_info",
 		"zk_monitor_znode_stale", "zk_monitor_watched_paths", "zk_monitor_zookeeper_connected"); err != nil {
 		t.Fatal(err)
 	}
@@ -293,7 +282,7 @@ zk_monitor_znode_compliant{path="/d"} 1
 # TYPE zk_monitor_znode_stale gauge
 zk_monitor_znode_stale{path="/d"} 1
 `
-	if err := testutil.GatherAndCompare(collector.NewGatherer(h.watcher, prometheus.NewRegistry()), strings.NewReader(staleMetrics),
+	if err := testutil.GatherAndCompare(collector.NewGatherer(h.watcher, prometheus.NewRegistry(), collector.GathererOptions{}), strings.NewReader(staleMetrics),
 		"zk_monitor_znode_compliant", "zk_monitor_znode_stale"); err != nil {
 		t.Fatal(err)
 	}

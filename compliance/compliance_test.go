@@ -143,7 +143,7 @@ func TestEvaluate(t *testing.T) {
 			Result{Unknown, "ZooKeeper connection lost; last known: All checks pass."}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := Evaluate(tc.spec, tc.obs)
+			got := Evaluate(tc.spec, tc.obs, testNow)
 			if got != tc.want {
 				t.Errorf("Evaluate() = {%v, %q}, want {%v, %q}", got.State, got.Message, tc.want.State, tc.want.Message)
 			}
@@ -179,7 +179,7 @@ func TestEvaluateLegacyConfig(t *testing.T) {
 	}
 	for _, spec := range cfg.Paths {
 		t.Run(spec.Path, func(t *testing.T) {
-			got := Evaluate(spec, seen(children[spec.Path]))
+			got := Evaluate(spec, seen(children[spec.Path]), testNow)
 			if got.Message != want[spec.Path] {
 				t.Errorf("message %q, want %q", got.Message, want[spec.Path])
 			}
@@ -219,7 +219,7 @@ func BenchmarkEvaluate(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				Evaluate(bc.spec, bc.obs)
+				Evaluate(bc.spec, bc.obs, testNow)
 			}
 		})
 	}
@@ -249,12 +249,12 @@ func TestChecks(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := Checks(spec, tc.obs); !reflect.DeepEqual(got, tc.want) {
+			if got := Checks(spec, tc.obs, testNow); !reflect.DeepEqual(got, tc.want) {
 				t.Fatalf("Checks = %+v, want %+v", got, tc.want)
 			}
 		})
 	}
-	if got := Checks(config.PathSpec{Path: "/none"}, Observation{Known: true}); len(got) != 0 {
+	if got := Checks(config.PathSpec{Path: "/none"}, Observation{Known: true}, testNow); len(got) != 0 {
 		t.Fatalf("a spec without checks has no check results, got %+v", got)
 	}
 }

@@ -87,7 +87,7 @@ func FuzzEvaluateData(f *testing.F) {
 func evaluateData(t *testing.T, spec config.PathSpec, data []byte, spent string) Result {
 	t.Helper()
 	fresh := Observation{Known: true, Exists: true, Data: data}
-	res := Evaluate(spec, fresh)
+	res := Evaluate(spec, fresh, testNow)
 	switch res.State {
 	case OK:
 		if res.Message != MsgOK {
@@ -109,17 +109,17 @@ func evaluateData(t *testing.T, spec config.PathSpec, data []byte, spent string)
 	if len(data) > 256 && bytes.Contains([]byte(res.Message), data) {
 		t.Fatalf("%s: message repeats the node's %d bytes of data", spec.Data, len(data))
 	}
-	if again := Evaluate(spec, fresh); again != res {
+	if again := Evaluate(spec, fresh, testNow); again != res {
 		t.Fatalf("%s on %q: %+v, then %+v", spec.Data, data, res, again)
 	}
 
 	stale := fresh
 	stale.Stale = true
-	if got := Evaluate(spec, stale); got.State != Unknown || got.Message != msgStale+res.Message {
+	if got := Evaluate(spec, stale, testNow); got.State != Unknown || got.Message != msgStale+res.Message {
 		t.Fatalf("%s on %q, stale: %+v, want Unknown with %q", spec.Data, data, got, msgStale+res.Message)
 	}
 	missing := Observation{Known: true, Data: data}
-	if got := Evaluate(spec, missing); got != (Result{Error, "Path does not exist"}) {
+	if got := Evaluate(spec, missing, testNow); got != (Result{Error, "Path does not exist"}) {
 		t.Fatalf("%s, missing node: %+v", spec.Data, got)
 	}
 	return res

@@ -28,8 +28,13 @@ func specString(s PathSpec) string {
 	if s.Data != nil {
 		data = s.Data.String()
 	}
-	return fmt.Sprintf("{Path:%s Min:%s Max:%s Exists:%s Data:%s CancelTimeout:%s Alerter:%+v Labels:%v Severity:%q Summary:%q RunbookURL:%q Line:%d}",
-		s.Path, deref(s.MinChildren), deref(s.MaxChildren), deref(s.Exists), data, s.CancelTimeout, s.Alerter, s.Labels, s.Severity, s.Summary, s.RunbookURL, s.Line)
+	matching := "nil"
+	if s.ChildrenMatching != nil {
+		matching = s.ChildrenMatching.String()
+	}
+	return fmt.Sprintf("{Path:%s Min:%s Max:%s Matching:%s Exists:%s Ephemeral:%s Data:%s MinBytes:%s MaxBytes:%s MaxAge:%s CancelTimeout:%s Alerter:%+v Labels:%v Severity:%q Summary:%q RunbookURL:%q Line:%d}",
+		s.Path, deref(s.MinChildren), deref(s.MaxChildren), matching, deref(s.Exists), deref(s.Ephemeral), data, deref(s.MinDataBytes), deref(s.MaxDataBytes), s.MaxAge,
+		s.CancelTimeout, s.Alerter, s.Labels, s.Severity, s.Summary, s.RunbookURL, s.Line)
 }
 
 // checkPaths compares parsed specs with the expected ones, Line included.
@@ -66,7 +71,10 @@ func TestLoadValid(t *testing.T) {
 			file: "full.yaml",
 			want: []PathSpec{
 				{Path: "/", MaxChildren: intp(100), Line: 37},
+				{Path: "/brokers/ids", MinChildren: intp(3), MaxChildren: intp(5), ChildrenMatching: mustRegexp(`^[0-9]+$`), Line: 45},
 				{Path: "/brokers/ids/broker-*", Data: &DataCheck{Regex: mustRegexp(`PLAINTEXT`)}, Line: 33},
+				{Path: "/config/blob", MinDataBytes: intp(1), MaxDataBytes: intp(1048576), Ephemeral: boolp(false), MaxAge: 90 * time.Second, Line: 49},
+				{Path: "/controller", Ephemeral: boolp(true), Line: 43},
 				{Path: "/locks/migration", Exists: boolp(false), Line: 35},
 				{
 					Path: "/services/*/config", Exists: boolp(true), Line: 31,
@@ -92,6 +100,7 @@ func TestLoadValid(t *testing.T) {
 					Line:       2,
 				},
 				{Path: "/unchecked", Line: 39},
+				{Path: "/workers/*/heartbeat", MaxAge: 5 * time.Minute, MaxDataBytes: intp(256), Line: 40},
 			},
 		},
 		{
@@ -135,6 +144,9 @@ func TestLoadInvalid(t *testing.T) {
 		{"children-null.yaml", "testdata/invalid/children-null.yaml:2: path /services/foo: key children: must be a non-negative integer, got null"},
 		{"children-quoted.yaml", "testdata/invalid/children-quoted.yaml:2: path /services/foo: key children: must be a non-negative integer, got \"1\""},
 		{"children-string.yaml", "testdata/invalid/children-string.yaml:2: path /services/foo: key children: must be a non-negative integer, got \"abc\""},
+		{"children-matching-alone.yaml", "testdata/invalid/children-matching-alone.yaml:2: path /brokers/ids: key children_matching: needs children or max_children: it only says which children they count"},
+		{"children-matching-bad-regex.yaml", "testdata/invalid/children-matching-bad-regex.yaml:3: path /brokers/ids: key children_matching: invalid regex \"[0-9\": missing closing ]"},
+		{"children-matching-list.yaml", "testdata/invalid/children-matching-list.yaml:3: path /brokers/ids: key children_matching: must be a string, got a list"},
 		{"complex-key.yaml", "testdata/invalid/complex-key.yaml:1: top-level keys must be znode paths, got a list"},
 		{"control-char.yaml", "testdata/invalid/control-char.yaml:1: invalid znode path \"/services/\\tfoo\": path must not contain control or reserved characters"},
 		{"data-bad-field.yaml", "testdata/invalid/data-bad-field.yaml:3: path /services/foo: key data.json_field: must be field names separated by dots, got \"a..b\""},
@@ -150,6 +162,7 @@ func TestLoadInvalid(t *testing.T) {
 		{"email-empty.yaml", "testdata/invalid/email-empty.yaml:3: path /services/foo: key alerter.email: must list at least one address"},
 		{"email-mapping.yaml", "testdata/invalid/email-mapping.yaml:3: path /services/foo: key alerter.email: must be a string or a list of strings, got a mapping"},
 		{"empty-segment.yaml", "testdata/invalid/empty-segment.yaml:1: invalid znode path \"/services//foo\": path must not contain empty segments"},
+		{"ephemeral-string.yaml", "testdata/invalid/ephemeral-string.yaml:2: path /services/foo: key ephemeral: must be true or false, got \"owned\""},
 		{"exists-yes.yaml", "testdata/invalid/exists-yes.yaml:2: path /services/foo: key exists: must be true or false, got \"yes\""},
 		{"for-negative.yaml", "testdata/invalid/for-negative.yaml:2: path /services/foo: key for: must not be negative, got \"-1m\""},
 		{"hipchat-no-room.yaml", "testdata/invalid/hipchat-no-room.yaml:3: path /services/foo: key alerter.hipchat: room is required"},
@@ -160,7 +173,14 @@ func TestLoadInvalid(t *testing.T) {
 		{"label-reserved.yaml", "testdata/invalid/label-reserved.yaml:3: path /services/foo: key labels: label name \"severity\" is reserved: zk_monitor sets it"},
 		{"labels-list.yaml", "testdata/invalid/labels-list.yaml:2: path /services/foo: key labels: must be a mapping of label names to values, got a list"},
 		{"max-less-than-min.yaml", "testdata/invalid/max-less-than-min.yaml:3: path /services/foo: key max_children: max_children (2) is less than children (3)"},
+		{"max-age-misspelt.yaml", "testdata/invalid/max-age-misspelt.yaml:2: path /services/foo: key max_ages: unknown key (did you mean max_age?)"},
+		{"max-age-negative.yaml", "testdata/invalid/max-age-negative.yaml:2: path /services/foo: key max_age: must not be negative, got -30"},
+		{"max-age-string.yaml", "testdata/invalid/max-age-string.yaml:2: path /services/foo: key max_age: must be a number of seconds or a duration such as \"30s\", got \"5 minutes\""},
+		{"max-age-zero.yaml", "testdata/invalid/max-age-zero.yaml:2: path /services/foo: key max_age: must be positive, got 0"},
+		{"max-data-bytes-less-than-min.yaml", "testdata/invalid/max-data-bytes-less-than-min.yaml:3: path /services/foo: key max_data_bytes: max_data_bytes (10) is less than min_data_bytes (100)"},
+		{"max-data-bytes-unit.yaml", "testdata/invalid/max-data-bytes-unit.yaml:2: path /services/foo: key max_data_bytes: must be a non-negative integer, got \"1KiB\""},
 		{"merge-not-mapping.yaml", "testdata/invalid/merge-not-mapping.yaml:4: path /services/b: a merge key (<<) needs a mapping or a list of mappings, got 3"},
+		{"min-data-bytes-negative.yaml", "testdata/invalid/min-data-bytes-negative.yaml:2: path /services/foo: key min_data_bytes: must be a non-negative integer, got -1"},
 		{"misspelt-key.yaml", "testdata/invalid/misspelt-key.yaml:2: path /services/foo: key chidren: unknown key (did you mean children?)"},
 		{"not-a-mapping.yaml", "testdata/invalid/not-a-mapping.yaml:1: the top level must be a mapping of znode paths to path specs, got a list"},
 		{"relative-path.yaml", "testdata/invalid/relative-path.yaml:1: top-level key \"services/foo\" is not an absolute znode path"},
@@ -180,7 +200,7 @@ func TestLoadInvalid(t *testing.T) {
 		{"trailing-slash.yaml", "testdata/invalid/trailing-slash.yaml:1: invalid znode path \"/services/foo/\": path must not end with \"/\""},
 		{"two-documents.yaml", "testdata/invalid/two-documents.yaml:3: the file must hold a single YAML document"},
 		{"unknown-alerter.yaml", "testdata/invalid/unknown-alerter.yaml:3: path /services/foo: key alerter.pagerduty: unknown key; valid keys are email, slack, hipchat"},
-		{"unknown-key.yaml", "testdata/invalid/unknown-key.yaml:2: path /services/foo: key alert_email: unknown key; valid keys are children, max_children, exists, data, cancel_timeout, for, alerter, labels, severity, summary, runbook_url"},
+		{"unknown-key.yaml", "testdata/invalid/unknown-key.yaml:2: path /services/foo: key alert_email: unknown key; valid keys are children, max_children, children_matching, exists, ephemeral, data, min_data_bytes, max_data_bytes, max_age, cancel_timeout, for, alerter, labels, severity, summary, runbook_url"},
 	}
 	covered := map[string]bool{}
 	for _, tc := range tests {
@@ -223,6 +243,8 @@ func TestParseInvalid(t *testing.T) {
 	}{
 		{"null character in path", "\"/a/\\0b\": {}\n", `f.yaml:1: invalid znode path "/a/\x00b": path must not contain the null character`},
 		{"reserved unicode in path", "\"/a/\\ufff5\": {}\n", `f.yaml:1: invalid znode path "/a/\ufff5": path must not contain control or reserved characters`},
+		{"UTF-8 label name", "/a:\n  labels: {\u00e9quipe: x}\n", `f.yaml:2: path /a: key labels: invalid label name "équipe": must match ^[a-zA-Z_][a-zA-Z0-9_]*$`},
+		{"label name starting with a digit", "/a:\n  labels: {1team: x}\n", `f.yaml:2: path /a: key labels: invalid label name "1team": must match ^[a-zA-Z_][a-zA-Z0-9_]*$`},
 		{"empty path key", "\"\": {}\n", `f.yaml:1: top-level key "" is not an absolute znode path`},
 		{"integer path key", "123: {}\n", `f.yaml:1: top-level key "123" is not an absolute znode path`},
 		{"null path key", "~: {}\n", `f.yaml:1: top-level key "~" is not an absolute znode path`},
@@ -240,11 +262,18 @@ func TestParseInvalid(t *testing.T) {
 		{"slack not a mapping", "/a:\n  alerter:\n    slack: '#ops'\n", `f.yaml:3: path /a: key alerter.slack: must be a mapping with channel, got "#ops"`},
 		{"data regex empty", "/a:\n  data: {regex: ''}\n", `f.yaml:2: path /a: key data.regex: must not be empty`},
 		{"data null", "/a:\n  data:\n", `f.yaml:2: path /a: key data: must be a mapping with regex, or json_field and equals, got null`},
+		{"max_age zero duration", "/a:\n  max_age: 0s\n", `f.yaml:2: path /a: key max_age: must be positive, got "0s"`},
+		{"max_age null", "/a:\n  max_age:\n", `f.yaml:2: path /a: key max_age: must be a number of seconds or a duration such as "30s", got null`},
+		{"max_age mapping", "/a:\n  max_age: {minutes: 5}\n", `f.yaml:2: path /a: key max_age: must be a number of seconds or a duration such as "30s", got a mapping`},
+		{"ephemeral null", "/a:\n  ephemeral:\n", `f.yaml:2: path /a: key ephemeral: must be true or false, got null`},
+		{"max_data_bytes float", "/a:\n  max_data_bytes: 1.5e6\n", `f.yaml:2: path /a: key max_data_bytes: must be a non-negative integer, got 1.5e6`},
+		{"children_matching empty", "/a:\n  max_children: 1\n  children_matching: ''\n", `f.yaml:3: path /a: key children_matching: must not be empty`},
+		{"children_matching with a bad max_children", "/a:\n  max_children: x\n  children_matching: a\n", `f.yaml:2: path /a: key max_children: must be a non-negative integer, got "x"`},
 		{"runbook without host", "/a:\n  runbook_url: 'https:///x'\n", `f.yaml:2: path /a: key runbook_url: must be an absolute URL such as https://wiki.example.com/runbook, got "https:///x"`},
 		{"duplicate label", "/a:\n  labels:\n    team: a\n    team: b\n", `f.yaml:4: path /a: key labels.team: duplicate key (first defined on line 3)`},
 		{"mapping as a key", "/a:\n  ? {x: 1}\n  : 2\n", `f.yaml:2: path /a: keys must be strings, got a mapping`},
-		{"control characters in an unknown key", "/a:\n  \"bad\\tkey\": 1\n", `f.yaml:2: path /a: key "bad\tkey": unknown key; valid keys are children, max_children, exists, data, cancel_timeout, for, alerter, labels, severity, summary, runbook_url`},
-		{"long unknown key cut", "/a:\n  " + strings.Repeat("k", 300) + ": 1\n", `f.yaml:2: path /a: key "` + strings.Repeat("k", 40) + `"...: unknown key; valid keys are children, max_children, exists, data, cancel_timeout, for, alerter, labels, severity, summary, runbook_url`},
+		{"control characters in an unknown key", "/a:\n  \"bad\\tkey\": 1\n", `f.yaml:2: path /a: key "bad\tkey": unknown key; valid keys are children, max_children, children_matching, exists, ephemeral, data, min_data_bytes, max_data_bytes, max_age, cancel_timeout, for, alerter, labels, severity, summary, runbook_url`},
+		{"long unknown key cut", "/a:\n  " + strings.Repeat("k", 300) + ": 1\n", `f.yaml:2: path /a: key "` + strings.Repeat("k", 40) + `"...: unknown key; valid keys are children, max_children, children_matching, exists, ephemeral, data, min_data_bytes, max_data_bytes, max_age, cancel_timeout, for, alerter, labels, severity, summary, runbook_url`},
 		{"tab indentation", "/a:\n\tchildren: 1\n", `f.yaml:2: invalid YAML: found character that cannot start any token`},
 		{"invalid UTF-8", "/a: \xff\n", `f.yaml: invalid YAML: invalid leading UTF-8 octet`},
 		{"merge of a scalar", "/a:\n  <<: 3\n", `f.yaml:2: path /a: a merge key (<<) needs a mapping or a list of mappings, got 3`},
@@ -498,5 +527,43 @@ func TestMessagesFormat(t *testing.T) {
 				t.Errorf("got %q, want %q", tc.got, tc.want)
 			}
 		})
+	}
+}
+
+// TestExamplesLoad keeps every path-spec file in examples/ valid and free
+// of warnings, with at least one example of each key.
+func TestExamplesLoad(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "examples", "*.yaml"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no examples: %v", err)
+	}
+	used := map[string]bool{}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			cfg, warnings, err := Load(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range warnings {
+				t.Errorf("warning: %s", w)
+			}
+			raw, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, key := range specKeys {
+				if strings.Contains(string(raw), "\n  "+key+":") || strings.Contains(string(raw), "{"+key+":") || strings.Contains(string(raw), ", "+key+":") {
+					used[key] = true
+				}
+			}
+			if len(cfg.Paths) == 0 {
+				t.Error("no paths")
+			}
+		})
+	}
+	for _, key := range []string{"max_age", "ephemeral", "min_data_bytes", "max_data_bytes", "children_matching"} {
+		if !used[key] {
+			t.Errorf("no example in examples/ uses %s", key)
+		}
 	}
 }

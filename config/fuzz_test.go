@@ -60,7 +60,7 @@ func FuzzParse(f *testing.F) {
 			t.Fatal("nil config without an error")
 		}
 		for i, s := range cfg.Paths {
-			if err := validatePath(s.Path); err != nil {
+			if err := validatePattern(s.Path); err != nil {
 				t.Errorf("accepted invalid path %q: %v", s.Path, err)
 			}
 			if i > 0 && cfg.Paths[i-1].Path >= s.Path {
@@ -72,8 +72,12 @@ func FuzzParse(f *testing.F) {
 			if !s.Match(s.Path) && !s.IsGlob() {
 				t.Errorf("spec %q does not match its own path", s.Path)
 			}
-			if s.MinChildren != nil && *s.MinChildren < 0 || s.MaxChildren != nil && *s.MaxChildren < 0 || s.CancelTimeout < 0 {
+			if s.MinChildren != nil && *s.MinChildren < 0 || s.MaxChildren != nil && *s.MaxChildren < 0 || s.CancelTimeout < 0 ||
+				s.MaxAge < 0 || s.MinDataBytes != nil && *s.MinDataBytes < 0 || s.MaxDataBytes != nil && *s.MaxDataBytes < 0 {
 				t.Errorf("negative value accepted: %s", specString(s))
+			}
+			if s.ChildrenMatching != nil && s.MinChildren == nil && s.MaxChildren == nil {
+				t.Errorf("children_matching accepted without children or max_children: %s", specString(s))
 			}
 			if d := s.Data; d != nil && (d.Regex == nil) == (d.JSONField == "") {
 				t.Errorf("data check with not exactly one kind: %+v", d)

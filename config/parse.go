@@ -16,12 +16,14 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/prometheus/common/model"
 	"gopkg.in/yaml.v3"
 )
 
 // Keys accepted at each level, in the order they are suggested.
 var (
-	specKeys    = []string{"children", "max_children", "exists", "data", "cancel_timeout", "for", "alerter", "labels", "severity", "summary", "runbook_url"}
+	specKeys = []string{"children", "max_children", "children_matching", "exists", "ephemeral", "data", "min_data_bytes", "max_data_bytes",
+		"max_age", "cancel_timeout", "for", "alerter", "labels", "severity", "summary", "runbook_url"}
 	alerterKeys = []string{"email", "slack", "hipchat"}
 	slackKeys   = []string{"channel", "token", "from"}
 	hipchatKeys = []string{"room", "token", "from"}
@@ -35,7 +37,6 @@ var reservedLabels = map[string]bool{
 }
 
 var (
-	labelNameRE   = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 	decimalIntRE  = regexp.MustCompile(`^\+?(0|[1-9][0-9]*)$`)
 	yamlErrLineRE = regexp.MustCompile(`^yaml: line ([0-9]+): (.*)$`)
 )
@@ -117,7 +118,7 @@ func (p *parser) parseFile(data []byte) []PathSpec {
 			p.errorf(k.Line, "", "", "top-level key %s is not an absolute znode path", quoteValue(path))
 			continue
 		}
-		if err := validatePath(path); err != nil {
+		if err := validatePattern(path); err != nil {
 			p.errorf(k.Line, "", "", "invalid znode path %s: %v", quoteValue(path), err)
 			continue
 		}
@@ -281,7 +282,7 @@ func (p *parser) pathSpec(path string, line int, n *yaml.Node) (PathSpec, bool) 
 		return spec, false
 	}
 	errsBefore := len(p.errs.errs)
-	var minLine, maxLine, timeoutLine, forLine int
+	var minLine, maxLine, matchingLine, minBytesLine, maxBytesLine, timeoutLine, forLine int
 	s := section{p: p, path: path, known: specKeys}
 	s.each(n, func(name string, k, v *yaml.Node) {
 		switch name {
@@ -291,8 +292,21 @@ func (p *parser) pathSpec(path string, line int, n *yaml.Node) (PathSpec, bool) 
 		case "max_children":
 			spec.MaxChildren = p.count(path, name, v)
 			maxLine = k.Line
+		case "children_matching":
+			spec.ChildrenMatching = p.regex(path, name, v)
+			matchingLine = k.Line
 		case "exists":
 			spec.Exists = p.boolean(path, name, v)
+		case "ephemeral":
+			spec.Ephemeral = p.boolean(path, name, v)
+		case "min_data_bytes":
+			spec.MinDataBytes = p.count(path, name, v)
+			minBytesLine = k.Line
+		case "max_data_bytes":
+			spec.MaxDataBytes = p.count(path, name, v)
+			maxBytesLine = k.Line
+		case "max_age":
+			spec.MaxAge = p.positiveDuration(path, name, v)
 		case "data":
 			spec.Data = p.dataCheck(path, k.Line, v)
 		case "cancel_timeout":
@@ -325,6 +339,12 @@ func (p *parser) pathSpec(path string, line int, n *yaml.Node) (PathSpec, bool) 
 	}
 	if spec.MinChildren != nil && spec.MaxChildren != nil && *spec.MaxChildren < *spec.MinChildren {
 		p.errorf(max(minLine, maxLine), path, "max_children", "max_children (%d) is less than children (%d)", *spec.MaxChildren, *spec.MinChildren)
+	}
+	if spec.MinDataBytes != nil && spec.MaxDataBytes != nil && *spec.MaxDataBytes < *spec.MinDataBytes {
+		p.errorf(max(minBytesLine, maxBytesLine), path, "max_data_bytes", "max_data_bytes (%d) is less than min_data_bytes (%d)", *spec.MaxDataBytes, *spec.MinDataBytes)
+	}
+	if matchingLine != 0 && minLine == 0 && maxLine == 0 {
+		p.errorf(matchingLine, path, "children_matching", "needs children or max_children: it only says which children they count")
 	}
 	return spec, len(p.errs.errs) == errsBefore
 }
@@ -419,6 +439,35 @@ func (p *parser) duration(path, key string, n *yaml.Node) time.Duration {
 	return 0
 }
 
+// positiveDuration parses a duration as duration does, refusing zero.
+func (p *parser) positiveDuration(path, key string, n *yaml.Node) time.Duration {
+	errsBefore := len(p.errs.errs)
+	d := p.duration(path, key, n)
+	if d == 0 && len(p.errs.errs) == errsBefore {
+		p.errorf(n.Line, path, key, "must be positive, got %s", describe(n))
+	}
+	return d
+}
+
+// regex parses a non-empty regular expression (RE2 syntax).
+func (p *parser) regex(path, key string, n *yaml.Node) *regexp.Regexp {
+	src, ok := p.text(path, key, n, false)
+	if !ok {
+		return nil
+	}
+	re, err := regexp.Compile(src)
+	if err != nil {
+		var serr *syntax.Error
+		if errors.As(err, &serr) {
+			p.errorf(n.Line, path, key, "invalid regex %s: %s", quoteValue(src), serr.Code)
+		} else {
+			p.errorf(n.Line, path, key, "invalid regex %s", quoteValue(src))
+		}
+		return nil
+	}
+	return re
+}
+
 // dataCheck parses `data`, whose key is on line.
 func (p *parser) dataCheck(path string, line int, n *yaml.Node) *DataCheck {
 	if n.Kind != yaml.MappingNode {
@@ -433,23 +482,10 @@ func (p *parser) dataCheck(path string, line int, n *yaml.Node) *DataCheck {
 		switch name {
 		case "regex":
 			hasRegex = true
-			src, valid := p.text(path, "data.regex", v, false)
-			if !valid {
+			d.Regex = p.regex(path, "data.regex", v)
+			if d.Regex == nil {
 				ok = false
-				return
 			}
-			re, err := regexp.Compile(src)
-			if err != nil {
-				ok = false
-				var serr *syntax.Error
-				if errors.As(err, &serr) {
-					p.errorf(v.Line, path, "data.regex", "invalid regex %s: %s", quoteValue(src), serr.Code)
-				} else {
-					p.errorf(v.Line, path, "data.regex", "invalid regex %s", quoteValue(src))
-				}
-				return
-			}
-			d.Regex = re
 		case "json_field":
 			hasField = true
 			field, valid := p.text(path, "data.json_field", v, false)
@@ -627,8 +663,9 @@ func (p *parser) labels(path string, n *yaml.Node) map[string]string {
 		}
 		name := k.Value
 		switch {
-		case !labelNameRE.MatchString(name):
-			p.errorf(k.Line, path, "labels", "invalid label name %s: must match %s", quoteValue(name), labelNameRE)
+		case !model.LegacyValidation.IsValidLabelName(name):
+			// Legacy names: Alertmanager 0.25 refuses UTF-8 ones.
+			p.errorf(k.Line, path, "labels", "invalid label name %s: must match %s", quoteValue(name), model.LabelNameRE)
 			continue
 		case strings.HasPrefix(name, "__"):
 			p.errorf(k.Line, path, "labels", "label name %s is reserved: names starting with __ are internal to Prometheus", quoteValue(name))

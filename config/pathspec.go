@@ -25,6 +25,21 @@ type PathSpec struct {
 	Exists *bool
 	// Data is `data`: a check of the node's content.
 	Data *DataCheck
+	// ChildrenMatching is `children_matching`: when set, only the children
+	// whose names it matches (unanchored, RE2 syntax) count toward
+	// MinChildren and MaxChildren.
+	ChildrenMatching *regexp.Regexp
+	// MaxAge is `max_age`: the node's data must have been written (Stat
+	// mtime, by ZooKeeper's clock) at most this long ago; 0 means no check.
+	MaxAge time.Duration
+	// Ephemeral is `ephemeral`: whether the node must (true) or must not
+	// (false) be owned by a session (Stat ephemeralOwner).
+	Ephemeral *bool
+	// MinDataBytes and MaxDataBytes are `min_data_bytes` and
+	// `max_data_bytes`: bounds on the size of the node's data (Stat
+	// dataLength). A missing node counts as holding no data.
+	MinDataBytes *int
+	MaxDataBytes *int
 	// CancelTimeout is `cancel_timeout` (or its alias `for`): how long the
 	// path must stay out of spec before an alert fires.
 	CancelTimeout time.Duration
@@ -87,7 +102,14 @@ func (s PathSpec) IsGlob() bool {
 // HasChecks reports whether the spec asks anything of the path. A spec
 // without checks is still watched, but its compliance is always unknown.
 func (s PathSpec) HasChecks() bool {
-	return s.MinChildren != nil || s.MaxChildren != nil || s.Exists != nil || s.Data != nil
+	return s.MinChildren != nil || s.MaxChildren != nil || s.Exists != nil || s.Data != nil ||
+		s.MaxAge > 0 || s.Ephemeral != nil || s.MinDataBytes != nil || s.MaxDataBytes != nil
+}
+
+// ChecksStat reports whether the spec has a check on the node's Stat
+// (max_age, ephemeral, min_data_bytes or max_data_bytes).
+func (s PathSpec) ChecksStat() bool {
+	return s.MaxAge > 0 || s.Ephemeral != nil || s.MinDataBytes != nil || s.MaxDataBytes != nil
 }
 
 // Match reports whether the concrete path p is one this spec is about. It
@@ -131,6 +153,11 @@ func (s PathSpec) Equal(o PathSpec) bool {
 		equalPtr(s.MaxChildren, o.MaxChildren) &&
 		equalPtr(s.Exists, o.Exists) &&
 		equalData(s.Data, o.Data) &&
+		equalRegexp(s.ChildrenMatching, o.ChildrenMatching) &&
+		s.MaxAge == o.MaxAge &&
+		equalPtr(s.Ephemeral, o.Ephemeral) &&
+		equalPtr(s.MinDataBytes, o.MinDataBytes) &&
+		equalPtr(s.MaxDataBytes, o.MaxDataBytes) &&
 		s.CancelTimeout == o.CancelTimeout &&
 		s.Alerter.Equal(o.Alerter) &&
 		maps.Equal(s.Labels, o.Labels) &&
@@ -158,11 +185,13 @@ func equalData(a, b *DataCheck) bool {
 	if a == nil || b == nil {
 		return a == b
 	}
-	if (a.Regex == nil) != (b.Regex == nil) {
-		return false
+	return equalRegexp(a.Regex, b.Regex) && a.JSONField == b.JSONField && a.Equals == b.Equals
+}
+
+// equalRegexp compares regexes by their source text.
+func equalRegexp(a, b *regexp.Regexp) bool {
+	if a == nil || b == nil {
+		return a == b
 	}
-	if a.Regex != nil && a.Regex.String() != b.Regex.String() {
-		return false
-	}
-	return a.JSONField == b.JSONField && a.Equals == b.Equals
+	return a.String() == b.String()
 }

@@ -57,6 +57,12 @@ func TestHasChecks(t *testing.T) {
 		{"max_children", PathSpec{MaxChildren: intp(3)}, true},
 		{"exists false", PathSpec{Exists: boolp(false)}, true},
 		{"data", PathSpec{Data: &DataCheck{JSONField: "a", Equals: "b"}}, true},
+		{"max_age", PathSpec{MaxAge: time.Minute}, true},
+		{"ephemeral false", PathSpec{Ephemeral: boolp(false)}, true},
+		{"min_data_bytes 0", PathSpec{MinDataBytes: intp(0)}, true},
+		{"max_data_bytes", PathSpec{MaxDataBytes: intp(10)}, true},
+		// It only narrows children and max_children, which it needs.
+		{"children_matching alone", PathSpec{ChildrenMatching: mustRegexp(`^b`)}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := tc.spec.HasChecks(); got != tc.want {
@@ -70,7 +76,9 @@ func TestEqual(t *testing.T) {
 	base := func() PathSpec {
 		return PathSpec{
 			Path: "/a", MinChildren: intp(1), MaxChildren: intp(5), Exists: boolp(true),
-			Data:          &DataCheck{Regex: mustRegexp(`^x`)},
+			Data:             &DataCheck{Regex: mustRegexp(`^x`)},
+			ChildrenMatching: mustRegexp(`^id-`),
+			MaxAge:           time.Minute, Ephemeral: boolp(true), MinDataBytes: intp(1), MaxDataBytes: intp(1024),
 			CancelTimeout: time.Minute,
 			Alerter:       Alerter{Email: []string{"a@b", "c@d"}, SlackChannel: "#ops", HipChatRoom: "1"},
 			Labels:        map[string]string{"team": "x"},
@@ -94,6 +102,15 @@ func TestEqual(t *testing.T) {
 		{"regex", func(s *PathSpec) { s.Data = &DataCheck{Regex: mustRegexp(`^y`)} }, false},
 		{"regex to json", func(s *PathSpec) { s.Data = &DataCheck{JSONField: "a", Equals: "^x"} }, false},
 		{"data unset", func(s *PathSpec) { s.Data = nil }, false},
+		{"same children_matching, other regexp", func(s *PathSpec) { s.ChildrenMatching = mustRegexp(`^id-`) }, true},
+		{"children_matching", func(s *PathSpec) { s.ChildrenMatching = mustRegexp(`^id`) }, false},
+		{"children_matching unset", func(s *PathSpec) { s.ChildrenMatching = nil }, false},
+		{"max_age", func(s *PathSpec) { s.MaxAge = time.Hour }, false},
+		{"max_age unset", func(s *PathSpec) { s.MaxAge = 0 }, false},
+		{"ephemeral", func(s *PathSpec) { s.Ephemeral = boolp(false) }, false},
+		{"ephemeral unset", func(s *PathSpec) { s.Ephemeral = nil }, false},
+		{"min_data_bytes", func(s *PathSpec) { s.MinDataBytes = intp(0) }, false},
+		{"max_data_bytes unset", func(s *PathSpec) { s.MaxDataBytes = nil }, false},
 		{"timeout", func(s *PathSpec) { s.CancelTimeout = time.Second }, false},
 		{"email order", func(s *PathSpec) { s.Alerter.Email = []string{"c@d", "a@b"} }, false},
 		{"slack", func(s *PathSpec) { s.Alerter.SlackChannel = "#dev" }, false},

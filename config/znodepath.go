@@ -6,21 +6,22 @@ import (
 	"strings"
 )
 
-// validatePath checks a znode path against ZooKeeper's own rules
-// (org.apache.zookeeper.common.PathUtils.validatePath) and, for segments
-// holding a "*", against path.Match's pattern syntax. The returned error
-// text completes the sentence `invalid znode path "...": `.
-func validatePath(p string) error {
-	if p == "" {
+// ValidateZnodePath checks a concrete znode path (a chroot, the cluster
+// prefix, a path to create) against ZooKeeper's own rules
+// (org.apache.zookeeper.common.PathUtils.validatePath), so that a bad path
+// is refused with a clear message before ZooKeeper sees it. "*" is an
+// ordinary character here; only the path specs of a configuration file
+// give it a meaning. The returned error completes the sentence
+// `invalid znode path "...": `.
+func ValidateZnodePath(p string) error {
+	switch {
+	case p == "":
 		return errors.New("path must not be empty")
-	}
-	if p[0] != '/' {
+	case p[0] != '/':
 		return errors.New(`path must start with "/"`)
-	}
-	if p == "/" {
+	case p == "/":
 		return nil
-	}
-	if strings.HasSuffix(p, "/") {
+	case strings.HasSuffix(p, "/"):
 		return errors.New(`path must not end with "/"`)
 	}
 	for _, seg := range strings.Split(p[1:], "/") {
@@ -38,6 +39,29 @@ func validatePath(p string) error {
 				return errors.New("path must not contain control or reserved characters")
 			}
 		}
+	}
+	return nil
+}
+
+// ValidateNodeName checks one node name, such as a cluster or agent name
+// that becomes a single segment of a znode path.
+func ValidateNodeName(name string) error {
+	switch {
+	case name == "":
+		return errors.New("name must not be empty")
+	case strings.Contains(name, "/"):
+		return errors.New(`name must not contain "/"`)
+	}
+	return ValidateZnodePath("/" + name)
+}
+
+// validatePattern checks a path spec's path: a znode path whose segments
+// holding a "*" must also be valid path.Match patterns.
+func validatePattern(p string) error {
+	if err := ValidateZnodePath(p); err != nil {
+		return err
+	}
+	for _, seg := range segments(p) {
 		if isGlobSegment(seg) {
 			if _, err := path.Match(seg, ""); err != nil {
 				return errors.New("malformed glob pattern in segment " + quoteValue(seg))

@@ -120,8 +120,9 @@ func TestMetricsLint(t *testing.T) {
 	a := startAgent(t, opts)
 	testenv.Eventually(t, waitFor, pollEvery, func() bool {
 		_, body := a.get("/metrics")
-		return strings.Contains(body, "zk_monitor_alertmanager_alerts_sent_total{") && strings.Contains(body, "zk_monitor_cluster_leader 1")
-	}, "alert delivery metrics never appeared")
+		return strings.Contains(body, "zk_monitor_alertmanager_alerts_sent_total{") && strings.Contains(body, `zk_monitor_cluster_leader{cluster="test"} 1`) &&
+			strings.Contains(body, "zk_monitor_zookeeper_clock_skew_seconds ")
+	}, "alert delivery, leader or clock skew metrics never appeared")
 	_, body := a.get("/metrics")
 
 	cmd := exec.Command(promtool, "check", "metrics")

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/go-kit/log"
+	toolkitweb "github.com/prometheus/exporter-toolkit/web"
 
 	"github.com/zk-monitor/zk_monitor/daemon"
 	"github.com/zk-monitor/zk_monitor/internal/testenv"
@@ -27,8 +28,10 @@ const (
 
 // agent is a daemon running in-process.
 type agent struct {
-	t   *testing.T
-	URL string
+	t *testing.T
+	// opts are the options the agent was started with.
+	opts daemon.Options
+	URL  string
 	// URLs has one URL per listen address, URL being the first.
 	URLs   []string
 	Logs   *testenv.SyncBuffer
@@ -48,7 +51,7 @@ func baseOptions(zkAddr, configFile string) daemon.Options {
 		ClusterPrefix:       "/zk_monitor",
 		ClusterName:         "test",
 		AgentName:           "agent-" + strings.ReplaceAll(time.Now().Format("150405.000000000"), ".", ""),
-		ListenAddresses:     []string{"127.0.0.1:0"},
+		Web:                 &toolkitweb.FlagConfig{WebListenAddresses: &[]string{"127.0.0.1:0"}},
 		TelemetryPath:       "/metrics",
 		ResendInterval:      200 * time.Millisecond,
 		AlertmanagerTimeout: 2 * time.Second,
@@ -57,14 +60,15 @@ func baseOptions(zkAddr, configFile string) daemon.Options {
 
 func startAgent(t *testing.T, opts daemon.Options) *agent {
 	t.Helper()
-	a := &agent{t: t, Logs: &testenv.SyncBuffer{}, done: make(chan error, 1), reload: make(chan struct{}, 1)}
-	addr := make(chan string, len(opts.ListenAddresses))
+	a := &agent{t: t, opts: opts, Logs: &testenv.SyncBuffer{}, done: make(chan error, 1), reload: make(chan struct{}, 1)}
+	listeners := len(*opts.Web.WebListenAddresses)
+	addr := make(chan string, listeners)
 	opts.Ready = func(s string) { addr <- s }
 	ctx, cancel := context.WithCancel(context.Background())
 	a.cancel = cancel
 	logger := log.NewLogfmtLogger(a.Logs)
 	go func() { a.done <- daemon.Run(ctx, opts, logger, a.reload) }()
-	for range opts.ListenAddresses {
+	for range listeners {
 		select {
 		case s := <-addr:
 			a.URLs = append(a.URLs, "http://"+s)

@@ -31,7 +31,7 @@ func TestReadyOnlyAfterFirstRead(t *testing.T) {
 		t.Fatalf("compliance before any read = %q, want the unknown message", msg)
 	}
 	_, metrics := a.get("/metrics")
-	if strings.Contains(metrics, `zk_monitor_znode_compliant{path="/ready"}`) || !strings.Contains(metrics, `zk_monitor_znode_compliance_state{path="/ready",state="unknown"} 1`) {
+	if strings.Contains(metrics, `zk_monitor_znode_compliant{path="/ready"}`) || !strings.Contains(metrics, `zk_monitor_znode_stale{path="/ready"} 1`) {
 		t.Fatalf("metrics before any read must say unknown, not compliant or failing:\n%s", metrics)
 	}
 

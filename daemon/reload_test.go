@@ -147,8 +147,8 @@ func TestReload(t *testing.T) {
 			if strings.Contains(metrics, `path="`+p+`/gone"`) {
 				t.Errorf("removed path %s/gone is still exported", p)
 			}
-			if got := a.sample(`zk_monitor_znode_min_children{path="` + p + `/change"}`); got != 2 {
-				t.Errorf("changed spec: min_children = %v, want 2", got)
+			if got := a.sample(`zk_monitor_znode_spec_info{min_children="2",path="` + p + `/change"}`); got != 1 {
+				t.Errorf("changed spec: spec_info{min_children=\"2\"} = %v, want 1", got)
 			}
 			if got := a.sample(`zk_monitor_znode_last_change_timestamp_seconds{path="` + p + `/keep"}`); got != keepChanged {
 				t.Errorf("unchanged path lost its state: last change %v -> %v", keepChanged, got)
@@ -229,15 +229,23 @@ func waitAlert(t *testing.T, am *testenv.Alertmanager, cluster, path string) tes
 	t.Helper()
 	var found testenv.AMAlert
 	testenv.Eventually(t, waitFor, pollEvery, func() bool {
-		for _, al := range am.AlertsNow(t) {
-			if al.Labels["alertname"] == "ZnodeNotCompliant" && al.Labels["cluster"] == cluster && al.Labels["path"] == path && al.EndsAt.After(time.Now()) {
-				found = al
-				return true
-			}
-		}
-		return false
+		var firing bool
+		found, firing = firingAlert(t, am, cluster, path)
+		return firing
 	}, "no firing alert for %s in Alertmanager", path)
 	return found
+}
+
+// firingAlert returns the firing ZnodeNotCompliant alert for path from
+// Alertmanager, if it holds one; failing to list the alerts fails t.
+func firingAlert(t *testing.T, am *testenv.Alertmanager, cluster, path string) (testenv.AMAlert, bool) {
+	t.Helper()
+	for _, al := range am.AlertsNow(t) {
+		if al.Labels["alertname"] == "ZnodeNotCompliant" && al.Labels["cluster"] == cluster && al.Labels["path"] == path && al.EndsAt.After(time.Now()) {
+			return al, true
+		}
+	}
+	return testenv.AMAlert{}, false
 }
 
 // post sends an empty POST and returns the answer.

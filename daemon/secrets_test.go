@@ -1,7 +1,6 @@
 package daemon_test
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -16,9 +15,11 @@ import (
 )
 
 // TestSecretsNeverShown runs an agent with ZooKeeper digest credentials on
-// a digest-protected path and a path-spec file holding Slack and HipChat
-// tokens, drives it through alerts and good and bad reloads, and then looks
-// for the password and the tokens everywhere the agent writes: its logs
+// a digest-protected path, a path-spec file holding Slack and HipChat
+// tokens, and an Alertmanager that wants a client certificate and a
+// password (given in an HTTP client configuration file), drives it through
+// alerts and good and bad reloads, and then looks for the passwords, the
+// tokens and the private key everywhere the agent writes: its logs
 // (everything, debug included), /status, /state, /metrics, the landing
 // page, the answers to /-/reload, the alerts Alertmanager received and the
 // znodes the agent created. They must be nowhere.
@@ -29,11 +30,17 @@ func TestSecretsNeverShown(t *testing.T) {
 		slackToken = "xoxb-SLACK-TOKEN-4a7d2b"
 		hipToken   = "HIPCHAT-TOKEN-c81e55"
 		badToken   = "xoxb-BAD-FILE-TOKEN-0d2f"
+		amPassword = "am-PASSWORD-2c77e0"
 	)
-	secrets := []string{password, slackToken, hipToken, badToken}
 
 	zkServer := testenv.StartZooKeeper(t)
-	am := testenv.StartAlertmanager(t, "route: {receiver: 'null'}\nreceivers: [{name: 'null'}]\n")
+	ca := testenv.NewCA(t, "am")
+	client := ca.Issue(t, "zk_monitor")
+	am := testenv.StartSecureAlertmanager(t, "route: {receiver: 'null'}\nreceivers: [{name: 'null'}]\n", testenv.AMWeb{
+		CA: ca, RequireClientCert: true, ClientCert: client,
+		Users: map[string]string{"zk_monitor": amPassword},
+	})
+	secrets := append([]string{password, slackToken, hipToken, badToken, amPassword, basicAuthToken("zk_monitor", amPassword)}, keyLines(client.KeyPEM)...)
 	owner := testenv.ZKClient(t, zkclient.Options{ConnectString: zkServer.Addr(), Username: user, Password: password})
 	acl := zk.DigestACL(zk.PermAll, user, password)
 	for _, p := range []string{"/vault", "/vault/a", "/vault/empty"} {
@@ -59,6 +66,9 @@ func TestSecretsNeverShown(t *testing.T) {
 	opts.ClusterName = "secrets"
 	opts.EnableLifecycle = true
 	opts.AlertmanagerURLs = []*url.URL{mustURL(t, am.URL())}
+	opts.AlertmanagerHTTPConfigFile = testenv.WriteFile(t, "alertmanager_http.yml",
+		"tls_config: {ca_file: "+ca.CertFile+", cert_file: "+client.CertFile+", key_file: "+client.KeyFile+"}\n"+
+			"basic_auth: {username: zk_monitor, password_file: "+testenv.WriteFile(t, "am-password", amPassword)+"}\n")
 	a := startAgent(t, opts)
 
 	// The credentials work: the protected paths are read, and the failing
@@ -94,9 +104,29 @@ func TestSecretsNeverShown(t *testing.T) {
 		return strings.Count(a.Logs.String(), msgReloadFailed) >= 2
 	}, "the SIGHUP reload of the bad file was not logged")
 
-	pages := map[string]string{}
+	alertsJSON, _ := json.Marshal(am.AlertsNow(t))
+	tree := dumpTree(t, owner, "/zk_monitor")
+	if !strings.Contains(tree, "/zk_monitor/secrets/") {
+		t.Fatalf("the agent's znodes are not in the tree:\n%s", tree)
+	}
+	where := a.shown()
+	if !strings.Contains(where["/"], "/vault/empty") || !strings.Contains(where["/metrics"], `path="/vault"`) {
+		t.Fatal("the pages do not show the protected paths: the search below would prove nothing")
+	}
+	where["reload answers"] = strings.Join(answers, "\n")
+	where["alerts in Alertmanager"] = string(alertsJSON)
+	where["znodes under /zk_monitor"] = tree
+	findSecrets(t, where, secrets)
+}
+
+// shown returns everything the agent shows, by where: /status, /state,
+// /metrics, the landing page (HTML and JSON), /-/ready, /-/healthy, and
+// its logs, complete since shown stops the agent.
+func (a *agent) shown() map[string]string {
+	a.t.Helper()
+	where := map[string]string{}
 	for _, p := range []string{"/status", "/state", "/metrics", "/", "/-/ready", "/-/healthy"} {
-		_, pages[p] = a.get(p)
+		_, where[p] = a.get(p)
 	}
 	req, _ := http.NewRequest("GET", a.URL+"/", nil)
 	req.Header.Set("Accept", "application/json")
@@ -105,31 +135,22 @@ func TestSecretsNeverShown(t *testing.T) {
 		json.NewDecoder(resp.Body).Decode(&v)
 		resp.Body.Close()
 		b, _ := json.Marshal(v)
-		pages["/ (JSON)"] = string(b)
+		where["/ (JSON)"] = string(b)
 	}
-	if !strings.Contains(pages["/"], "/vault/empty") || !strings.Contains(pages["/metrics"], `path="/vault"`) {
-		t.Fatal("the pages do not show the protected paths: the search below would prove nothing")
-	}
-	alerts, err := am.Alerts(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	alertsJSON, _ := json.Marshal(alerts)
-	tree := dumpTree(t, owner, "/zk_monitor")
-	if !strings.Contains(tree, "/zk_monitor/secrets/") {
-		t.Fatalf("the agent's znodes are not in the tree:\n%s", tree)
-	}
-	a.Stop() // its logs are complete
+	a.Stop()
+	where["logs"] = a.Logs.String()
+	return where
+}
 
-	where := map[string]string{
-		"logs":                     a.Logs.String(),
-		"reload answers":           strings.Join(answers, "\n"),
-		"alerts in Alertmanager":   string(alertsJSON),
-		"znodes under /zk_monitor": tree,
-	}
-	for p, body := range pages {
-		where[p] = body
-	}
+// assertNotShown stops the agent and fails the test for every secret it
+// shows anywhere.
+func assertNotShown(t *testing.T, a *agent, secrets ...string) {
+	t.Helper()
+	findSecrets(t, a.shown(), secrets)
+}
+
+func findSecrets(t *testing.T, where map[string]string, secrets []string) {
+	t.Helper()
 	for name, text := range where {
 		for _, s := range secrets {
 			if strings.Contains(text, s) {
@@ -137,6 +158,18 @@ func TestSecretsNeverShown(t *testing.T) {
 			}
 		}
 	}
+}
+
+// keyLines returns the base64 lines of a PEM private key: any of them in
+// the output would be part of the key.
+func keyLines(keyPEM string) []string {
+	var lines []string
+	for _, l := range strings.Split(keyPEM, "\n") {
+		if l != "" && !strings.HasPrefix(l, "-----") {
+			lines = append(lines, l)
+		}
+	}
+	return lines
 }
 
 // dumpTree returns the paths and data of every znode under root.

@@ -2,16 +2,8 @@ package daemon_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"io"
-	"math/big"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -20,52 +12,12 @@ import (
 	"time"
 
 	"github.com/go-kit/log"
+	toolkitweb "github.com/prometheus/exporter-toolkit/web"
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/zk-monitor/zk_monitor/daemon"
 	"github.com/zk-monitor/zk_monitor/internal/testenv"
 )
-
-// selfSigned writes a self-signed certificate for 127.0.0.1 and its key
-// into dir and returns their paths and the certificate.
-func selfSigned(t *testing.T, dir string) (certFile, keyFile string, cert *x509.Certificate) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "zk_monitor test"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err = x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return certFile, keyFile, cert
-}
 
 // TestWebConfigTLSAndBasicAuth serves the agent through exporter-toolkit
 // with --web.config.file (TLS and basic auth) on two listen addresses and
@@ -75,7 +27,9 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 	c := admin(t, zkServer.Addr())
 	ensure(t, c, "/tls/a")
 	dir := t.TempDir()
-	certFile, keyFile, cert := selfSigned(t, dir)
+	ca := testenv.NewCA(t, "web")
+	server := ca.Issue(t, "zk_monitor")
+	certFile, keyFile := server.CertFile, server.KeyFile
 	const user, password = "prometheus", "correct horse battery staple"
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.MinCost)
 	if err != nil {
@@ -89,18 +43,15 @@ func TestWebConfigTLSAndBasicAuth(t *testing.T) {
 	}
 
 	opts := baseOptions(zkServer.Addr(), testenv.WriteFile(t, "zk.yaml", "/tls: {children: 1}\n"))
-	opts.WebConfigFile = webConfig
+	opts.Web = &toolkitweb.FlagConfig{WebListenAddresses: &[]string{"127.0.0.1:0", "127.0.0.1:0"}, WebConfigFile: &webConfig}
 	opts.EnableLifecycle = true
-	opts.ListenAddresses = []string{"127.0.0.1:0", "127.0.0.1:0"}
 	a := startAgent(t, opts)
 
-	pool := x509.NewCertPool()
-	pool.AddCert(cert)
 	// An unknown user costs the server a bcrypt of cost 10 (so that it
 	// takes as long as a known one): seconds with the race detector on a
 	// busy machine. The timeout only has to catch a server that hangs.
 	client := &http.Client{Timeout: testenv.Scaled(time.Minute), Transport: &http.Transport{
-		TLSClientConfig:   &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
+		TLSClientConfig:   &tls.Config{RootCAs: ca.Pool(), MinVersion: tls.VersionTLS12},
 		DisableKeepAlives: true,
 	}}
 	do := func(t *testing.T, method, rawURL, user, password string) (int, string, http.Header) {
@@ -200,14 +151,15 @@ func TestWebConfigInvalid(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			opts := baseOptions(zkServer.Addr(), "")
-			opts.WebConfigFile = testenv.WriteFile(t, "web.yml", tc.content)
+			webConfig := testenv.WriteFile(t, "web.yml", tc.content)
+			opts.Web.WebConfigFile = &webConfig
 			ctx, cancel := context.WithTimeout(context.Background(), testenv.Scaled(waitFor))
 			defer cancel()
 			err := daemon.Run(ctx, opts, log.NewNopLogger(), nil)
 			if ctx.Err() != nil {
 				t.Fatal("the agent kept running with an unusable web config file")
 			}
-			if err == nil || !strings.Contains(err.Error(), "--web.config.file "+opts.WebConfigFile) || !strings.Contains(err.Error(), tc.want) {
+			if err == nil || !strings.Contains(err.Error(), "--web.config.file "+webConfig) || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("Run returned %v, want an error naming the file and %q", err, tc.want)
 			}
 		})

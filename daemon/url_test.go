@@ -16,21 +16,21 @@ func TestDefaultExternalURL(t *testing.T) {
 	tlsConfig := testenv.WriteFile(t, "tls.yml", "tls_server_config:\n  cert_file: a.crt\n  key_file: a.key\n")
 	authOnly := testenv.WriteFile(t, "auth.yml", "basic_auth_users:\n  u: $2y$10$x\n")
 	cases := []struct {
-		addrs  []string
+		addr   string
 		config string
 		want   string
 	}{
-		{[]string{":8080"}, "", "http://" + host + ":8080"},
-		{[]string{"0.0.0.0:9000"}, "", "http://" + host + ":9000"},
-		{[]string{"10.1.2.3:8080", ":8081"}, "", "http://10.1.2.3:8080"},
-		{[]string{"[::1]:8080"}, "", "http://[::1]:8080"},
-		{nil, "", "http://" + host + ":8080"},
-		{[]string{"zk-monitor-1:8080"}, tlsConfig, "https://zk-monitor-1:8080"},
-		{[]string{"zk-monitor-1:8080"}, authOnly, "http://zk-monitor-1:8080"},
+		{":8080", "", "http://" + host + ":8080"},
+		{"0.0.0.0:9000", "", "http://" + host + ":9000"},
+		{"[::]:9000", "", "http://" + host + ":9000"}, // a systemd socket on every interface
+		{"10.1.2.3:8080", "", "http://10.1.2.3:8080"},
+		{"[::1]:8080", "", "http://[::1]:8080"},
+		{"zk-monitor-1:8080", tlsConfig, "https://zk-monitor-1:8080"},
+		{"zk-monitor-1:8080", authOnly, "http://zk-monitor-1:8080"},
 	}
 	for _, tc := range cases {
-		if got := defaultExternalURL(tc.addrs, tc.config); got != tc.want {
-			t.Errorf("defaultExternalURL(%v, %q) = %q, want %q", tc.addrs, filepath.Base(tc.config), got, tc.want)
+		if got := defaultExternalURL(tc.addr, tc.config); got != tc.want {
+			t.Errorf("defaultExternalURL(%q, %q) = %q, want %q", tc.addr, filepath.Base(tc.config), got, tc.want)
 		}
 	}
 }

@@ -338,6 +338,27 @@ func TestCommandLineFlagsExist(t *testing.T) {
 	}
 }
 
+// zkTLSFlagRE matches the ZooKeeper TLS flags the deploy files show in
+// comments (TLS needs certificates the agent test cannot provide).
+var zkTLSFlagRE = regexp.MustCompile(`--(zookeeper\.tls[a-z.-]*)`)
+
+// TestZooKeeperTLSExamples checks that the systemd, compose and Kubernetes
+// files each show where ZooKeeper's TLS files go, with flags zk_monitor knows.
+func TestZooKeeperTLSExamples(t *testing.T) {
+	flags := zkMonitorFlags(t)
+	for _, file := range []string{systemdDefaults, composeFile, kubernetesDir + "/zk_monitor.yaml"} {
+		found := zkTLSFlagRE.FindAllStringSubmatch(string(readFile(t, file)), -1)
+		if len(found) < 3 {
+			t.Errorf("%s shows %d --zookeeper.tls.* flags, want the CA, the certificate and the key", file, len(found))
+		}
+		for _, m := range found {
+			if !flags[m[1]] {
+				t.Errorf("%s: unknown flag --%s", file, m[1])
+			}
+		}
+	}
+}
+
 func contains(list []string, s string) bool {
 	for _, x := range list {
 		if x == s {

@@ -8,3 +8,5 @@
 // flags and metric names they mention agree with each other and with what
 // zk_monitor really serves. The root Dockerfile is checked here too.
 package deploy
+
+//go:generate go run ./mixin/cmd/generate

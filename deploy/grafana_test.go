@@ -53,8 +53,13 @@ type panel struct {
 		Expr       string `json:"expr"`
 		Datasource *dsRef `json:"datasource"`
 	} `json:"targets"`
-	Repeat string  `json:"repeat"`
-	Panels []panel `json:"panels"`
+	Repeat      string  `json:"repeat"`
+	Panels      []panel `json:"panels"`
+	FieldConfig struct {
+		Defaults struct {
+			Custom map[string]any `json:"custom"`
+		} `json:"defaults"`
+	} `json:"fieldConfig"`
 }
 
 type dsRef struct {
@@ -121,14 +126,18 @@ func TestDashboardModel(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"datasource", "job", "instance", "path"} {
+	for _, want := range []string{"datasource", "job", "cluster", "instance", "path"} {
 		if !vars[want] {
 			t.Errorf("template variable %s is missing", want)
 		}
 	}
+	for _, v := range d.Templating.List {
+		if (v.Name == "job" || v.Name == "cluster") && !v.Multi {
+			t.Errorf("variable %s: want a multi-select", v.Name)
+		}
+	}
 
 	ids := map[int]string{}
-	repeatsPath := false
 	for _, p := range allPanels(d.Panels) {
 		name := fmt.Sprintf("panel %d %q", p.ID, p.Title)
 		if p.ID <= 0 {
@@ -144,7 +153,14 @@ func TestDashboardModel(t *testing.T) {
 		if g := p.GridPos; g == nil || g.W <= 0 || g.H <= 0 || g.X < 0 || g.Y < 0 || g.X+g.W > 24 {
 			t.Errorf("%s: gridPos %+v outside the 24-column grid", name, g)
 		}
-		repeatsPath = repeatsPath || p.Repeat == "path"
+		// One panel per path does not scale to thousands of paths.
+		if p.Repeat != "" {
+			t.Errorf("%s: repeats per %s; use a table or a topk instead", name, p.Repeat)
+		}
+		// Grafana reads decimals from fieldConfig.defaults, not from custom.
+		if _, ok := p.FieldConfig.Defaults.Custom["decimals"]; ok {
+			t.Errorf("%s: decimals under fieldConfig.defaults.custom, where Grafana ignores it", name)
+		}
 		if p.Type == "row" {
 			// Rows group panels; they query nothing.
 			continue
@@ -169,10 +185,6 @@ func TestDashboardModel(t *testing.T) {
 			}
 		}
 	}
-	if !repeatsPath {
-		t.Errorf("no panel repeats per path (children over time against the minimum)")
-	}
-
 	// Top-level panels must not overlap.
 	top := d.Panels
 	for i := range top {
@@ -360,10 +372,12 @@ func TestDashboardUsesExportedMetrics(t *testing.T) {
 		}
 	}
 	for _, want := range []string{
-		// compliance table and children against the minimum
-		"zk_monitor_znode_compliance_state", "zk_monitor_znode_children", "zk_monitor_znode_min_children",
-		// leader and agents
-		"zk_monitor_cluster_leader", "zk_monitor_cluster_agents",
+		// compliance table: verdict, children and the spec's limits;
+		// which check fails
+		"zk_monitor_znode_compliant", "zk_monitor_znode_stale", "zk_monitor_znode_children", "zk_monitor_znode_spec_info",
+		"zk_monitor_znode_check_passing",
+		// clusters, leader and agents
+		"zk_monitor_cluster_info", "zk_monitor_cluster_leader", "zk_monitor_cluster_agents",
 		// ZooKeeper connection
 		"zk_monitor_zookeeper_connected",
 		// alert delivery
@@ -374,6 +388,33 @@ func TestDashboardUsesExportedMetrics(t *testing.T) {
 	} {
 		if !used[want] {
 			t.Errorf("the dashboard does not show %s", want)
+		}
+	}
+}
+
+// selectorRE matches the vector selectors of an expression: a metric name
+// and its matchers.
+var selectorRE = regexp.MustCompile(`\b(up|zk_monitor_[a-zA-Z0-9_]*)(\{[^}]*\})?`)
+
+// TestDashboardQueriesNarrowed checks that every selector of every panel
+// and annotation query carries the Agent or the Cluster variable, so a
+// dashboard showing one cluster never mixes in another's series.
+func TestDashboardQueriesNarrowed(t *testing.T) {
+	d := loadDashboard(t)
+	var exprs []dashboardExpr
+	for _, e := range dashboardExprs(t, d) {
+		if !strings.HasPrefix(e.where, "variable ") {
+			exprs = append(exprs, e)
+		}
+	}
+	if len(exprs) < 20 {
+		t.Fatalf("only %d panel and annotation expressions", len(exprs))
+	}
+	for _, e := range exprs {
+		for _, m := range selectorRE.FindAllStringSubmatch(e.expr, -1) {
+			if !strings.Contains(m[2], `instance=~"$instance"`) && !strings.Contains(m[2], `cluster=~"$cluster"`) {
+				t.Errorf("%s: selector %s%s has neither instance=~\"$instance\" nor cluster=~\"$cluster\"", e.where, m[1], m[2])
+			}
 		}
 	}
 }

@@ -3,6 +3,7 @@ package deploy
 import (
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -52,6 +53,7 @@ type podSpec struct {
 	SecurityContext    struct {
 		RunAsNonRoot *bool `yaml:"runAsNonRoot"`
 		RunAsUser    *int  `yaml:"runAsUser"`
+		FSGroup      *int  `yaml:"fsGroup"`
 	} `yaml:"securityContext"`
 	Containers []container `yaml:"containers"`
 	Volumes    []struct {
@@ -59,6 +61,11 @@ type podSpec struct {
 		ConfigMap *struct {
 			Name string `yaml:"name"`
 		} `yaml:"configMap"`
+		Secret *struct {
+			SecretName  string `yaml:"secretName"`
+			Optional    *bool  `yaml:"optional"`
+			DefaultMode *int   `yaml:"defaultMode"`
+		} `yaml:"secret"`
 	} `yaml:"volumes"`
 }
 
@@ -237,8 +244,10 @@ func TestKubernetesConsistency(t *testing.T) {
 			t.Errorf("%s: service account %s is not defined", deployObj, pod.ServiceAccountName)
 		}
 	}
-	if len(pod.Containers) != 1 {
-		t.Fatalf("%s: want one container", deployObj)
+	// The agent first; a config-reload sidecar may follow
+	// (TestKubernetesConfigReload).
+	if len(pod.Containers) == 0 || !strings.Contains(pod.Containers[0].Image, "zk_monitor") {
+		t.Fatalf("%s: the first container must be zk_monitor", deployObj)
 	}
 	c := pod.Containers[0]
 
@@ -372,8 +381,14 @@ func configMapFile(t *testing.T, objs []k8sObject, pod podSpec, c container) (st
 	if !ok {
 		return "", false
 	}
+	return mountedConfigMapFile(objs, pod, c, cf)
+}
+
+// mountedConfigMapFile returns the content of the file the container sees
+// at path, taken from the ConfigMap mounted in its directory.
+func mountedConfigMapFile(objs []k8sObject, pod podSpec, c container, path string) (string, bool) {
 	for _, m := range c.VolumeMounts {
-		if filepath.Dir(cf) != filepath.Clean(m.MountPath) {
+		if filepath.Dir(path) != filepath.Clean(m.MountPath) {
 			continue
 		}
 		for _, v := range pod.Volumes {
@@ -382,11 +397,141 @@ func configMapFile(t *testing.T, objs []k8sObject, pod podSpec, c container) (st
 			}
 			for _, o := range objs {
 				if o.Kind == "ConfigMap" && o.Metadata.Name == v.ConfigMap.Name {
-					data, ok := o.Data[filepath.Base(cf)]
+					data, ok := o.Data[filepath.Base(path)]
 					return data, ok
 				}
 			}
 		}
 	}
 	return "", false
+}
+
+// agentPod returns the Deployment's pod spec and its zk_monitor container.
+func agentPod(t *testing.T) (podSpec, container) {
+	t.Helper()
+	for _, o := range loadKubernetes(t) {
+		if o.Kind == "Deployment" {
+			var spec deploymentSpec
+			decodeSpec(t, o, &spec)
+			if len(spec.Template.Spec.Containers) > 0 {
+				return spec.Template.Spec, spec.Template.Spec.Containers[0]
+			}
+		}
+	}
+	t.Fatal("no Deployment with containers")
+	return podSpec{}, container{}
+}
+
+// TestKubernetesImagePinned checks that the agent's image is the release
+// of the VERSION file, not a moving tag.
+func TestKubernetesImagePinned(t *testing.T) {
+	version := strings.TrimSpace(string(readFile(t, repoRoot+"/VERSION")))
+	_, c := agentPod(t)
+	if _, tag, _ := strings.Cut(c.Image, ":"); tag != "v"+version {
+		t.Errorf("image %s: want the tag v%s of the VERSION file", c.Image, version)
+	}
+	pod, _ := agentPod(t)
+	for _, c := range pod.Containers {
+		if _, tag, ok := strings.Cut(c.Image, ":"); !ok || tag == "latest" {
+			t.Errorf("container %s: image %s has no pinned tag", c.Name, c.Image)
+		}
+	}
+}
+
+// rssRE finds the measured RSS at 100,000 paths in the README's table.
+var rssRE = regexp.MustCompile(`(?m)^\| 100,000 paths: heap added / process RSS after sync \| [0-9.]+ MB / ([0-9.]+) MB \|`)
+
+// TestKubernetesMemoryFromREADME checks that the agent's memory request
+// covers the RSS the README measured at 100,000 paths, and the limit
+// leaves room above it.
+func TestKubernetesMemoryFromREADME(t *testing.T) {
+	m := rssRE.FindSubmatch(readFile(t, repoRoot+"/README.md"))
+	if m == nil {
+		t.Fatal("README.md has no measured RSS at 100,000 paths")
+	}
+	rssMB, err := strconv.ParseFloat(string(m[1]), 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rss := rssMB * 1e6
+	_, c := agentPod(t)
+	request, err := quantityBytes(c.Resources.Requests["memory"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	limit, err := quantityBytes(c.Resources.Limits["memory"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if request < rss || request > 1.5*rss {
+		t.Errorf("memory request %s: want the measured RSS %.0f MB plus a margin (at most 1.5 times)", c.Resources.Requests["memory"], rssMB)
+	}
+	if limit < 1.5*request {
+		t.Errorf("memory limit %s: want room above the request %s for reloads and scrapes", c.Resources.Limits["memory"], c.Resources.Requests["memory"])
+	}
+}
+
+// quantityBytes parses a Kubernetes memory quantity with a binary or
+// decimal suffix.
+func quantityBytes(q string) (float64, error) {
+	for _, u := range []struct {
+		suffix string
+		factor float64
+	}{{"Ki", 1 << 10}, {"Mi", 1 << 20}, {"Gi", 1 << 30}, {"k", 1e3}, {"M", 1e6}, {"G", 1e9}} {
+		if n, ok := strings.CutSuffix(q, u.suffix); ok {
+			v, err := strconv.ParseFloat(n, 64)
+			return v * u.factor, err
+		}
+	}
+	return strconv.ParseFloat(q, 64)
+}
+
+func TestQuantityBytes(t *testing.T) {
+	for q, want := range map[string]float64{"160Mi": 160 << 20, "1Gi": 1 << 30, "500M": 5e8, "1024": 1024} {
+		if got, err := quantityBytes(q); err != nil || got != want {
+			t.Errorf("quantityBytes(%q) = %v, %v; want %v", q, got, err, want)
+		}
+	}
+	if _, err := quantityBytes("lots"); err == nil {
+		t.Error("quantityBytes accepted lots")
+	}
+}
+
+// TestKubernetesConfigReload checks how a ConfigMap change reaches the
+// agent: a sidecar watches the directory the ConfigMap is mounted on and
+// POSTs the agent's /-/reload, which --web.enable-lifecycle enables.
+func TestKubernetesConfigReload(t *testing.T) {
+	pod, agent := agentPod(t)
+	if !contains(agent.Args, "--web.enable-lifecycle") {
+		t.Errorf("agent args %q lack --web.enable-lifecycle: /-/reload answers 405", agent.Args)
+	}
+	configFile, _ := flagValue(agent.Args, "config.file")
+	var reloader *container
+	for i := range pod.Containers[1:] {
+		if c := &pod.Containers[1+i]; strings.Contains(c.Image, "configmap-reload") {
+			reloader = c
+		}
+	}
+	if reloader == nil {
+		t.Fatal("no configmap-reload sidecar")
+	}
+	dir, _ := flagValue(reloader.Args, "volume-dir")
+	if filepath.Join(dir, filepath.Base(configFile)) != configFile {
+		t.Errorf("sidecar watches %s, the agent reads %s", dir, configFile)
+	}
+	mounted := func(c *container) string {
+		for _, m := range c.VolumeMounts {
+			if m.MountPath == dir {
+				return m.Name
+			}
+		}
+		return ""
+	}
+	if v := mounted(reloader); v == "" || v != mounted(&agent) {
+		t.Errorf("sidecar and agent do not mount the same volume on %s", dir)
+	}
+	want := fmt.Sprintf("http://127.0.0.1:%s/-/reload", listenPort(agent.Args))
+	if url, _ := flagValue(reloader.Args, "webhook-url"); url != want {
+		t.Errorf("sidecar webhook %q, want %q", url, want)
+	}
 }

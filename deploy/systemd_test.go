@@ -138,7 +138,8 @@ func TestSystemdUnit(t *testing.T) {
 // running systemd; where systemd-analyze is missing the test is skipped and
 // TestSystemdUnit's own parse is all the checking done. verify also insists
 // that ExecStart's binary exists, so it checks a copy of the unit whose
-// ExecStart names a stand-in executable.
+// ExecStart names a stand-in executable. The drop-in for Alertmanager
+// credentials is checked with it.
 func TestSystemdAnalyzeVerify(t *testing.T) {
 	analyze, err := exec.LookPath("systemd-analyze")
 	if err != nil {
@@ -155,6 +156,14 @@ func TestSystemdAnalyzeVerify(t *testing.T) {
 	}
 	path := filepath.Join(dir, filepath.Base(systemdUnit))
 	if err := os.WriteFile(path, []byte(unit), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// verify reads the drop-ins beside the unit too.
+	dropIns := path + ".d"
+	if err := os.Mkdir(dropIns, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dropIns, filepath.Base(systemdCredentials)), readFile(t, systemdCredentials), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(analyze, "verify", "--man=no", path)

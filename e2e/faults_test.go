@@ -391,20 +391,9 @@ func TestFaultEnsemble(t *testing.T) {
 		for _, i := range idx {
 			servers[i].Start()
 		}
-		var modes []string
-		testenv.Eventually(t, 60*time.Second, 100*time.Millisecond, func() bool {
-			modes = ens.Modes()
-			leaders, followers := 0, 0
-			for _, m := range modes {
-				switch m {
-				case "leader":
-					leaders++
-				case "follower":
-					followers++
-				}
-			}
-			return leaders == 1 && followers == len(servers)-1
-		}, "the ensemble did not recover all members: %v", modes)
+		if err := ens.WaitAllServing(testenv.Scaled(60 * time.Second)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	// stop stops server i and checks that it held agent sessions that had
 	// to move (or, without quorum, wait).

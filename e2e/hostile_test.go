@@ -103,8 +103,10 @@ func TestFaultHostileHTTP(t *testing.T) {
 		{"TRACE /state", req("TRACE", "/state"), nil, []int{405}},
 		{"unknown method BREW /status", req("BREW", "/status"), nil, []int{405}},
 		{"GET /-/reload", req("GET", "/-/reload"), nil, []int{405}},
-		// promhttp serves /metrics whatever the method, as Prometheus does.
-		{"DELETE /metrics", req("DELETE", "/metrics"), nil, []int{200, 405}},
+		{"DELETE /metrics", req("DELETE", "/metrics"), nil, []int{405}},
+		{"PUT /metrics", req("PUT", "/metrics", "Content-Length: 0"), nil, []int{405}},
+		{"TRACE /metrics", req("TRACE", "/metrics"), nil, []int{405}},
+		{"OPTIONS /metrics", req("OPTIONS", "/metrics"), nil, []int{405}},
 
 		{"10 MB POST /-/reload", req("POST", "/-/reload", fmt.Sprintf("Content-Length: %d", tenMB)),
 			func() io.Reader { return io.LimitReader(zeros{}, tenMB) }, []int{413}},
@@ -288,34 +290,7 @@ func TestFaultHostileZnodes(t *testing.T) {
 		}
 	})
 	start := time.Now()
-	var (
-		writers  sync.WaitGroup
-		batch    atomic.Int32
-		writeErr atomic.Value
-	)
-	for w := range 4 {
-		c := conns[w%len(conns)]
-		writers.Go(func() {
-			for {
-				b := int(batch.Add(1)) - 1
-				if b >= 100 {
-					return
-				}
-				ops := make([]any, 0, 1000)
-				for i := b * 1000; i < (b+1)*1000; i++ {
-					ops = append(ops, &zk.CreateRequest{Path: fmt.Sprintf("/hostile/many/child-%06d", i), Acl: open})
-				}
-				if _, err := c.Multi(ops...); err != nil {
-					writeErr.CompareAndSwap(nil, fmt.Errorf("batch %d: %w", b, err))
-					return
-				}
-			}
-		})
-	}
-	writers.Wait()
-	if err, _ := writeErr.Load().(error); err != nil {
-		t.Fatal(err)
-	}
+	createChildren(t, conns, "/hostile/many", 100000)
 	t.Logf("created 100000 children in %s", time.Since(start).Round(time.Millisecond))
 	const series = `zk_monitor_znode_children{path="/hostile/many"}`
 	testenv.Eventually(t, 60*time.Second, 100*time.Millisecond, func() bool {

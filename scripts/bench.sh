@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # make bench: runs zk_monitor's benchmarks against a real ZooKeeper and
-# Alertmanager on loopback (packages collector and bench, see bench/doc.go)
+# Alertmanager on loopback (packages collector, bench and zkclient, see
+# bench/doc.go)
 # and prints a Markdown table of the figures beside their baselines, also
 # written to .bench/results.md. Raw `go test -bench` output: .bench/raw.txt.
 #   BENCH_FULL=1      include 100,000 watched paths (default 1; 0 for a quick run)
+#   BENCH_ONLY="a b"  run only these sets (scrape10k gauge alert failover
+#                     reconnect huge restart hung scale-sync scale-scrape
+#                     hostile); the others'
+#                     figures show as n/a
 #   BENCH_PROFILE=1   also write CPU profiles of the scale runs to .bench/*.cpu
 #                     and heap profiles after each sync (.bench/sync-N.heap)
-# Takes about 3 minutes on 2 cores with BENCH_FULL=1. Benchmarks report
+# Takes about 8 minutes on 2 cores with BENCH_FULL=1. Benchmarks report
 # figures; none of them asserts a time.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +27,7 @@ failed=()
 
 "$GO" test -c -o "$OUT/collector.test" ./collector || exit 1
 "$GO" test -c -o "$OUT/bench.test" ./bench || exit 1
+"$GO" test -c -o "$OUT/zkclient.test" ./zkclient || exit 1
 abs_out=$(cd "$OUT" && pwd)
 
 # run PKG NAME ARGS...: runs one benchmark set of a compiled test binary in
@@ -29,6 +35,7 @@ abs_out=$(cd "$OUT" && pwd)
 run() {
   local pkg=$1 name=$2
   shift 2
+  case " ${BENCH_ONLY:-$name} " in *" $name "*) ;; *) return ;; esac
   local profile=()
   if [ "${BENCH_PROFILE:-0}" = 1 ]; then
     profile=(-test.cpuprofile "$abs_out/$name.cpu")
@@ -50,9 +57,17 @@ run collector gauge -test.bench '^Benchmark(ChangeToGauge|RawWatchRoundTrip)$' -
 run bench alert -test.bench '^BenchmarkChangeToAlert$' -test.benchtime 200x
 run bench failover -test.bench '^BenchmarkFailover$' -test.benchtime 5x
 run bench reconnect -test.bench '^BenchmarkReconnect$' -test.benchtime 5x
+run bench huge -test.bench '^BenchmarkHugeZnode$' -test.benchtime 20x
+run bench restart -test.bench '^BenchmarkZooKeeperRestart$' -test.benchtime 20x -test.timeout 30m
+run zkclient hung -test.bench '^BenchmarkHungFirstServer$' -test.benchtime 5x
+run collector deadlines -test.bench '^BenchmarkDeadlines$' -test.benchtime 1s
+run collector expiry -test.bench '^BenchmarkMaxAgeExpiry$' -test.benchtime 3x
+# Two agent processes, each idle for a minute (BENCH_IDLE shortens it).
+run bench maxage -test.bench '^BenchmarkMaxAgeIdle$' -test.benchtime 1x -test.timeout 20m
 # One-shot figures once each; scrapes and changes 20 times each.
 run bench scale-sync -test.bench '^BenchmarkScale$/paths=/^(sync|rawsync|naive)$' -test.benchtime 1x -test.timeout 30m
 run bench scale-scrape -test.bench '^BenchmarkScale$/paths=/^(scrape|change)$' -test.benchtime 20x -test.timeout 30m
+run bench hostile -test.bench '^BenchmarkHostileClients$' -test.benchtime 1x -test.timeout 20m
 
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 elapsed=$(($(date +%s) - started))
@@ -80,6 +95,9 @@ num() {
 
 # pair BENCH UNIT1 UNIT2 SUFFIX: "x / y SUFFIX".
 pair() { echo "$(num "$(metric "$1" "$2")") / $(num "$(metric "$1" "$3")") $4"; }
+
+# triple BENCH PREFIX: "p50 / p99 / max" of PREFIX-p50-ms, -p99-ms, -max-ms.
+triple() { echo "$(num "$(metric "$1" "$2-p50-ms")") / $(num "$(metric "$1" "$2-p99-ms")") / $(num "$(metric "$1" "$2-max-ms")")"; }
 
 row() { printf '| %s | %s | %s | %s |\n' "$1" "$2" "$3" "$4"; }
 
@@ -133,14 +151,55 @@ zk_version=$(ls /usr/share/java/ 2>/dev/null | sed -n 's/^zookeeper-\([0-9][0-9.
     "$(num "$(metric BenchmarkReconnect resync-p50-ms)") ms" "$(num "$(metric "BenchmarkScale/paths=10000/sync" sync-s)" 1e3) ms (first sync)" "—"
   row "10,000 paths: heap growth per reconnect (no znode changed)" \
     "$(num "$(metric BenchmarkReconnect heap-KB/reconnect)") KB" "—" "≈ 0"
+  row "one znode with 200,000 children and 1 MB of data: agent process RSS after sync / after 20 changes" \
+    "$(pair BenchmarkHugeZnode rss-MB rss-end-MB MB)" "—" "—"
+  row "one znode with 200,000 children and 1 MB of data: first sync; change → exact count p50 / p99" \
+    "$(num "$(metric BenchmarkHugeZnode sync-s)") s; $(pair BenchmarkHugeZnode change-p50-ms change-p99-ms ms)" \
+    "$(pair BenchmarkHugeZnode raw-p50-ms raw-p99-ms ms) (raw getChildren + getData)" "—"
+  row "ZooKeeper restarted 20 times → session again (4 s session), median / max" \
+    "$(pair BenchmarkZooKeeperRestart reconnect-p50-ms reconnect-max-ms ms)" \
+    "$(pair BenchmarkZooKeeperRestart raw-reconnect-p50-ms raw-reconnect-max-ms ms) (go-zookeeper alone)" "≤ 6000 ms (session + 2 s)"
+  row "hung first server of two → first session (4 s session), median / max of 5" \
+    "$(pair BenchmarkHungFirstServer connect-p50-ms connect-max-ms ms)" "26.7 s (go-zookeeper alone: 10 × 2/3 session)" "< 6000 ms"
   row "failover, leader killed (connection blackholed) → new leader / sending, median" \
     "$(pair BenchmarkFailover/kill lead-p50-ms send-p50-ms ms)" "2000 ms session timeout" "≈ session timeout"
   row "failover, graceful stop → new leader / sending, median" \
     "$(pair BenchmarkFailover/graceful lead-p50-ms send-p50-ms ms)" "—" "—"
   row "runs with two agents claiming leadership at once (kill)" "$(num "$(metric BenchmarkFailover/kill dual-leader)")" "—" "0"
+  h=BenchmarkHostileClients/load=stalled
+  row "8,000 paths, 1,500 stalled /status + 10 stalled /metrics: agent RSS idle → peak" \
+    "$(num "$(metric $h idle-rss-MB)") → $(num "$(metric $h peak-rss-MB)") MB" "before the fix: 4.3 GB (issue 13)" \
+    "< 2 × idle + 100 MB (≤ $(num "$(metric $h bound-rss-MB)") MB here)"
+  row "… scrapes meanwhile, p50 / p99 / max; failed" \
+    "$(triple $h scrape) ms; $(num "$(metric $h scrape-failures)")" \
+    "$(pair $h idle-scrape-p50-ms idle-scrape-p99-ms ms) without the load; before the fix: 503 for 60 s" "max < 1 s; 0"
+  row "… ZooKeeper session lost / leadership lost (2 s session)" \
+    "$(num "$(metric $h session-lost)") / $(num "$(metric $h lead-lost)")" "—" "0 / 0"
+  h=BenchmarkHostileClients/load=busy
+  row "8,000 paths, 400 clients reading /status flat out: agent RSS idle → peak; /status per s; 503s" \
+    "$(num "$(metric $h idle-rss-MB)") → $(num "$(metric $h peak-rss-MB)") MB; $(num "$(metric $h status-per-s)"); $(num "$(metric $h status-503)")" \
+    "before the fix: 1.4 GB (issue 13)" "< 2 × idle + 100 MB"
+  row "… scrapes meanwhile, p50 / p99 / max; failed; session / leadership lost" \
+    "$(triple $h scrape) ms; $(num "$(metric $h scrape-failures)"); $(num "$(metric $h session-lost)") / $(num "$(metric $h lead-lost)")" \
+    "$(pair $h idle-scrape-p50-ms idle-scrape-p99-ms ms) without the load" "—"
+  ma=BenchmarkMaxAgeIdle/check=max_age
+  mc=BenchmarkMaxAgeIdle/check=children
+  row "10,000 paths with max_age, agent process: CPU over an idle minute (no scrape, no change) / RSS after sync" \
+    "$(num "$(metric $ma idle-cpu-pct)") % of one core / $(num "$(metric $ma rss-MB)") MB" \
+    "$(num "$(metric $mc idle-cpu-pct)") % / $(num "$(metric $mc rss-MB)") MB (the same paths with a children check)" "< 1 % of one core"
+  row "10,000 paths with max_age, agent process: ZooKeeper requests in the idle minute" \
+    "$(num "$(metric $ma idle-zk-req)")" "$(num "$(metric $mc idle-zk-req)") (children check)" "none from the watcher"
+  row "10,000 max_age deadlines, one heap under one timer: memory; one moved by a write; 10,000 coming at once" \
+    "$(num "$(metric BenchmarkDeadlines/setup/heap B/op)" 1e-6) MB; $(num "$(metric BenchmarkDeadlines/move/heap ns/op)") ns; $(num "$(metric BenchmarkDeadlines/burst/heap ns/op)" 1e-6) ms" \
+    "$(num "$(metric BenchmarkDeadlines/setup/afterfunc B/op)" 1e-6) MB; $(num "$(metric BenchmarkDeadlines/move/afterfunc ns/op)") ns; $(num "$(metric BenchmarkDeadlines/burst/afterfunc ns/op)" 1e-6) ms (a time.AfterFunc per path)" "—"
+  row "10,000 max_age checks failing within a second: last deadline → last failure told; CPU; ZooKeeper requests" \
+    "$(num "$(metric BenchmarkMaxAgeExpiry expire-ms)") ms; $(num "$(metric BenchmarkMaxAgeExpiry cpu-ms)") ms; $(num "$(metric BenchmarkMaxAgeExpiry zk-req)")" "—" "0 requests"
+  row "the same, agent process: last deadline → /metrics shows all 10,000 non-compliant (polled every 250 ms; one look takes the second figure)" \
+    "$(num "$(metric $ma expire-s)") s; $(num "$(metric $ma poll-s)") s" "—" "—"
   echo
-  echo "RSS is that of the benchmark process (its own ZooKeeper clients and test data included); heap added is what the Watcher's sync added to the Go heap."
+  echo "RSS is that of the benchmark process (its own ZooKeeper clients and test data included), but for the one huge znode: that is the agent binary's own; heap added is what the Watcher's sync added to the Go heap."
   echo "Latencies are measured by polling every 0.25 ms (alerts) or 2 ms (failover); failover runs use a 2 s ZooKeeper session timeout."
+  echo "The hostile-client rows run the real binary (no race detector) and read its RSS from /proc; a Prometheus-like client scrapes it (gzip) every 250 ms for 15 s of load."
   if [ ${#failed[@]} -gt 0 ]; then
     echo
     echo "FAILED benchmark runs: ${failed[*]} (see $RAW)"

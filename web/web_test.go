@@ -3,18 +3,25 @@ package web_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/version"
 
 	"github.com/zk-monitor/zk_monitor/collector"
 	"github.com/zk-monitor/zk_monitor/compliance"
 	"github.com/zk-monitor/zk_monitor/config"
+	"github.com/zk-monitor/zk_monitor/logging"
 	"github.com/zk-monitor/zk_monitor/web"
 )
 
@@ -26,6 +33,78 @@ type fakeSource struct {
 
 func (f fakeSource) Snapshot() []*collector.PathState { return f.states }
 func (f fakeSource) Connected() bool                  { return f.connected }
+func (f fakeSource) Generation() uint64               { return 0 }
+
+// changingSource is a snapshot a test changes; every change moves its
+// generation, as the Watcher's does.
+type changingSource struct {
+	mu     sync.Mutex
+	states []*collector.PathState
+	gen    uint64
+}
+
+func (s *changingSource) Snapshot() []*collector.PathState {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.states
+}
+
+func (s *changingSource) Connected() bool { return true }
+
+func (s *changingSource) Generation() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.gen
+}
+
+func sourceWith(states []*collector.PathState) *changingSource {
+	s := &changingSource{}
+	s.set(states)
+	return s
+}
+
+func (s *changingSource) set(states []*collector.PathState) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.states = states
+	s.gen++
+}
+
+// manyPaths are n paths in error, each with msg: about 80 bytes of /status
+// and 700 of /metrics per path.
+func manyPaths(n int, msg string) []*collector.PathState {
+	one := 1
+	states := make([]*collector.PathState, n)
+	for i := range states {
+		states[i] = &collector.PathState{
+			Spec:        config.PathSpec{Path: fmt.Sprintf("/many/instance-%06d", i), MinChildren: &one},
+			Observation: compliance.Observation{Known: true, Exists: true},
+			Result:      compliance.Result{State: compliance.Error, Message: msg},
+		}
+	}
+	return states
+}
+
+// counter reads one series of a counter family.
+func counter(t *testing.T, g prometheus.Gatherer, name, handler string) float64 {
+	t.Helper()
+	families, err := g.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			if handler == "" || (len(m.GetLabel()) == 1 && m.GetLabel()[0].GetValue() == handler) {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	t.Fatalf("no series %s{handler=%q}", name, handler)
+	return 0
+}
 
 func pathState(path string, state compliance.State, msg string, children int, known bool) *collector.PathState {
 	return &collector.PathState{
@@ -145,6 +224,44 @@ func TestStatusDocument(t *testing.T) {
 	}
 }
 
+// TestStatusStat: paths with checks on the Stat also show, under
+// monitor.stat, what those checks looked at, the owner's session in hex
+// first; the others do not appear there.
+func TestStatusStat(t *testing.T) {
+	owned := pathState("/controller", compliance.OK, compliance.MsgOK, 0, true)
+	owned.Spec.Ephemeral = new(true)
+	owned.Observation.EphemeralOwner = 0x100000a1b2c0005
+	owned.Observation.DataLength = 7
+	owned.Observation.Modified = time.Date(2026, 3, 4, 12, 0, 0, 5e6, time.FixedZone("CET", 3600))
+	persistent := pathState("/hb", compliance.Error, "Path is persistent but should be ephemeral", 0, true)
+	persistent.Spec.MaxAge = time.Minute
+	persistent.Observation.Modified = time.Date(2026, 3, 4, 11, 0, 0, 0, time.UTC)
+	gone := pathState("/gone", compliance.Error, "Path does not exist", 0, true)
+	gone.Spec.Ephemeral = new(true)
+	gone.Observation.Exists = false
+	src := fakeSource{connected: true, states: []*collector.PathState{
+		owned, persistent, gone,
+		pathState("/plain", compliance.OK, compliance.MsgOK, 1, true),
+	}}
+	h := web.NewHandler(web.Options{Source: src, Version: "1.2.3", Gatherer: prometheus.NewRegistry()})
+	_, body := serve(t, h, "GET", "/status", "")
+	var doc struct {
+		Monitor struct {
+			Stat map[string]map[string]any `json:"stat"`
+		} `json:"monitor"`
+	}
+	if err := json.Unmarshal([]byte(body), &doc); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]map[string]any{
+		"/controller": {"ephemeral_owner": "0x100000a1b2c0005", "data_bytes": 7.0, "modified": "2026-03-04T11:00:00.005Z"},
+		"/hb":         {"ephemeral_owner": "0x0", "data_bytes": 0.0, "modified": "2026-03-04T11:00:00.000Z"},
+	}
+	if !reflect.DeepEqual(doc.Monitor.Stat, want) {
+		t.Errorf("monitor.stat = %v, want %v", doc.Monitor.Stat, want)
+	}
+}
+
 func TestMethodsAndReload(t *testing.T) {
 	var reloads int
 	reloadErr := error(nil)
@@ -169,6 +286,12 @@ func TestMethodsAndReload(t *testing.T) {
 		{"status by POST", enabled, "POST", "/status", 405, "use GET or HEAD", "GET, HEAD"},
 		{"landing by DELETE", enabled, "DELETE", "/", 405, "", "GET, HEAD"},
 		{"metrics", enabled, "GET", "/metrics", 200, "", ""},
+		{"metrics by HEAD", enabled, "HEAD", "/metrics", 200, "", ""},
+		{"metrics by PUT", enabled, "PUT", "/metrics", 405, "use GET or HEAD", "GET, HEAD"},
+		{"metrics by DELETE", enabled, "DELETE", "/metrics", 405, "use GET or HEAD", "GET, HEAD"},
+		{"metrics by TRACE", enabled, "TRACE", "/metrics", 405, "use GET or HEAD", "GET, HEAD"},
+		{"metrics by OPTIONS", enabled, "OPTIONS", "/metrics", 405, "use GET or HEAD", "GET, HEAD"},
+		{"metrics by POST", enabled, "POST", "/metrics", 405, "use GET or HEAD", "GET, HEAD"},
 		{"healthy", enabled, "GET", "/-/healthy", 200, "Healthy.", ""},
 		{"ready without a readiness func", enabled, "GET", "/-/ready", 200, "Ready.", ""},
 		{"unknown page", enabled, "GET", "/nope", 404, "", ""},
@@ -195,5 +318,82 @@ func TestMethodsAndReload(t *testing.T) {
 	notReady := web.NewHandler(web.Options{Source: fakeSource{}, Gatherer: prometheus.NewRegistry(), Ready: func() bool { return false }})
 	if resp, _ := serve(t, notReady, "GET", "/-/ready", ""); resp.StatusCode != http.StatusServiceUnavailable {
 		t.Errorf("not ready: %d, want 503", resp.StatusCode)
+	}
+}
+
+// TestMetricsErrorLogged: a failing collector is logged once as an error
+// record with a constant message, the gatherer's error under err and the
+// telemetry handler as the caller.
+func TestMetricsErrorLogged(t *testing.T) {
+	var logs strings.Builder
+	logger, err := logging.New(logging.Config{Level: "error"}, &logs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := prometheus.GathererFunc(func() ([]*dto.MetricFamily, error) { return nil, errors.New("collector broke") })
+	h := web.NewHandler(web.Options{Source: fakeSource{}, Gatherer: broken, Logger: logger})
+	serve(t, h, http.MethodGet, "/metrics", "")
+	line := strings.TrimSpace(logs.String())
+	want := regexp.MustCompile(`^ts=\S+ level=error caller=telemetry\.go:\d+ msg="gathering metrics failed" err="collector broke"$`)
+	if !want.MatchString(line) {
+		t.Errorf("log %q does not match %s", line, want)
+	}
+}
+
+// clusterStatus has the JSON shape of cluster.Status, which the daemon's
+// Options.Cluster returns.
+type clusterStatus struct {
+	Name     string   `json:"name"`
+	Agent    string   `json:"agent"`
+	Leader   string   `json:"leader"`
+	Agents   []string `json:"agents"`
+	IsLeader bool     `json:"is_leader"`
+}
+
+// TestLandingPageCluster: the landing page names the cluster, its leader
+// and agents, and the revision the binary was built from.
+func TestLandingPageCluster(t *testing.T) {
+	old := version.Revision
+	version.Revision = "abc1234"
+	t.Cleanup(func() { version.Revision = old })
+	tests := []struct {
+		name    string
+		cluster func() any
+		want    []string
+		notWant []string
+	}{
+		{
+			name: "with a leader",
+			cluster: func() any {
+				return clusterStatus{Name: "team-a", Agent: "agent-2", Leader: "agent-1", Agents: []string{"agent-1", "agent-2", "agent-<3>"}}
+			},
+			want: []string{"Cluster <b>team-a</b>", "leader: <b>agent-1</b>", "3 agents: agent-1 agent-2 agent-&lt;3&gt;", "this agent: agent-2", "(revision abc1234)"},
+		},
+		{
+			name:    "without a leader",
+			cluster: func() any { return clusterStatus{Name: "team-b", Agent: "agent-9", Agents: []string{"agent-9"}} },
+			want:    []string{"Cluster <b>team-b</b>", "leader: <b>none</b>", "1 agent: agent-9"},
+		},
+		{
+			name:    "no cluster",
+			want:    []string{"(revision abc1234)"},
+			notWant: []string{"Cluster <b>"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := web.NewHandler(web.Options{Source: fakeSource{connected: true}, Version: "1.2.3", Gatherer: prometheus.NewRegistry(), Cluster: tt.cluster})
+			_, body := serve(t, h, "GET", "/", "text/html")
+			for _, want := range tt.want {
+				if !strings.Contains(body, want) {
+					t.Errorf("landing page lacks %q:\n%s", want, body)
+				}
+			}
+			for _, no := range tt.notWant {
+				if strings.Contains(body, no) {
+					t.Errorf("landing page has %q:\n%s", no, body)
+				}
+			}
+		})
 	}
 }

@@ -1,24 +1,31 @@
 // Package zkclient wraps a go-zookeeper connection for zk_monitor: it parses
-// connect strings with a chroot, adds digest credentials, turns the library's
-// event callback into an ordered, never-dropping stream of session and watch
-// events for several subscribers, and counts what it does as metrics.
+// connect strings with a chroot, adds digest credentials, dials the servers
+// (with TLS when configured), turns the library's event callback into an
+// ordered, never-dropping stream of session and watch events for several
+// subscribers, and counts what it does as metrics.
 //
 // go-zookeeper v1.0.4 drops events when its channel is full, silently starts
 // a new session after expiry and only logs a failed setWatches after a
 // reconnect. This package therefore reports every (re)established session to
 // its subscribers, which re-read what they watch instead of trusting the
-// library to have restored their watches.
+// library to have restored their watches, and it reads what it must know
+// about a connection (the session timeout the server granted, a refused
+// setWatches) from the ZooKeeper protocol itself, on the connections it
+// dials for the library (wire.go), never from the library's log lines. The
+// same connections bound how long the library waits for a server that
+// accepts connections but does not answer.
 package zkclient
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
@@ -81,22 +88,28 @@ type Options struct {
 	Username string
 	Password string
 	Logger   log.Logger
+	// TLS configures TLS to the servers' secureClientPort.
+	TLS TLSOptions
 	// Registerer receives the connection metrics; nil registers nothing.
 	Registerer prometheus.Registerer
-	// Dialer overrides how TCP connections are made (tests).
-	Dialer zk.Dialer
+
+	// hostProvider replaces the library's shuffled server order (tests).
+	hostProvider zk.HostProvider
 }
 
 // Client is a ZooKeeper connection shared by the watcher and the cluster.
 type Client struct {
-	conn   *zk.Conn
-	chroot string
-	logger log.Logger
-	opts   Options
+	conn    *zk.Conn
+	chroot  string
+	servers int
+	logger  log.Logger
+	opts    Options
 
-	queue        *eventQueue
-	watches      *heldWatches
-	negotiatedMs atomic.Int64
+	queue         *eventQueue
+	watches       *heldWatches
+	negotiated    atomic.Int64 // time.Duration the server granted, 0 until known
+	connectErrors *connectErrors
+	closing       atomic.Bool
 
 	mu          sync.Mutex
 	subscribers []func(Event)
@@ -109,20 +122,21 @@ type Client struct {
 	reconnects     prometheus.Counter
 	expirations    prometheus.Counter
 	watchEvents    *prometheus.CounterVec
+	restoreFails   prometheus.Counter
 	requests       *prometheus.CounterVec
 	failures       *prometheus.CounterVec
 
 	done chan struct{}
 }
 
-// ErrNotConnected is returned by Wait when the context ends first.
+// ErrNotConnected is returned by WaitConnected when the context ends first.
 var ErrNotConnected = errors.New("not connected to ZooKeeper")
 
 // New connects to ZooKeeper in the background and returns at once. Events
 // are delivered to subscribers added with Subscribe, so add them before the
 // first session can come up, i.e. right after New.
 func New(opts Options) (*Client, error) {
-	cs, err := ParseConnectString(opts.ConnectString)
+	cs, err := parseConnectString(opts.ConnectString)
 	if err != nil {
 		return nil, err
 	}
@@ -135,6 +149,9 @@ func New(opts Options) (*Client, error) {
 	if strings.Contains(opts.Username, ":") {
 		return nil, fmt.Errorf("ZooKeeper user must not contain ':'")
 	}
+	if err := opts.TLS.validate(); err != nil {
+		return nil, err
+	}
 	if opts.Logger == nil {
 		opts.Logger = log.NewNopLogger()
 	}
@@ -144,12 +161,14 @@ func New(opts Options) (*Client, error) {
 	}
 	factory := promauto.With(reg)
 	c := &Client{
-		chroot:  cs.Chroot,
-		logger:  opts.Logger,
-		opts:    opts,
-		queue:   newEventQueue(),
-		watches: newHeldWatches(),
-		done:    make(chan struct{}),
+		chroot:        cs.Chroot,
+		servers:       len(cs.Servers),
+		logger:        opts.Logger,
+		opts:          opts,
+		queue:         newEventQueue(),
+		watches:       newHeldWatches(),
+		connectErrors: &connectErrors{logger: opts.Logger},
+		done:          make(chan struct{}),
 		connectedGauge: factory.NewGauge(prometheus.GaugeOpts{
 			Name: "zk_monitor_zookeeper_connected",
 			Help: "Whether this agent has a live, authenticated ZooKeeper session (1) or not (0).",
@@ -166,6 +185,10 @@ func New(opts Options) (*Client, error) {
 			Name: "zk_monitor_zookeeper_watch_events_total",
 			Help: "Number of ZooKeeper watch notifications received, by event type.",
 		}, []string{"type"}),
+		restoreFails: factory.NewCounter(prometheus.CounterOpts{
+			Name: "zk_monitor_zookeeper_watch_restore_failures_total",
+			Help: "Number of times ZooKeeper refused to restore this agent's watches after a reconnect, after which every watched path is read again.",
+		}),
 		requests: factory.NewCounterVec(prometheus.CounterOpts{
 			Name: "zk_monitor_zookeeper_requests_total",
 			Help: "Number of requests sent to ZooKeeper, by operation.",
@@ -175,19 +198,23 @@ func New(opts Options) (*Client, error) {
 			Help: "Number of ZooKeeper requests that failed with an error other than a missing node, by operation.",
 		}, []string{"op"}),
 	}
-	for _, op := range []string{"children", "exists", "get", "set", "create", "delete"} {
-		// Export zeros so rate() works from the first scrape.
+	// Export zeros so rate() works from the first scrape.
+	for _, op := range []string{"children", "exists", "get", "set", "create", "delete", "check"} {
 		c.requests.WithLabelValues(op)
 		c.failures.WithLabelValues(op)
 	}
-	dialer := opts.Dialer
-	if dialer == nil {
-		dialer = net.DialTimeout
+	for _, t := range []zk.EventType{zk.EventNodeCreated, zk.EventNodeDeleted, zk.EventNodeDataChanged, zk.EventNodeChildrenChanged} {
+		c.watchEvents.WithLabelValues(eventTypeName(t))
+	}
+	hosts := opts.hostProvider
+	if hosts == nil {
+		hosts = zk.NewDNSHostProvider() // the library's default
 	}
 	conn, libraryEvents, err := zk.Connect(cs.Servers, opts.SessionTimeout,
-		zk.WithEventCallback(c.queue.push),
-		zk.WithLogger(zkLogger{log.With(opts.Logger, "component", "go-zookeeper"), c.queue, &c.negotiatedMs}),
-		zk.WithDialer(dialer),
+		zk.WithEventCallback(c.queue.pushEvent),
+		zk.WithLogger(libraryLogger{log.With(opts.Logger, "library", "go-zookeeper")}),
+		zk.WithDialer(c.dial),
+		zk.WithHostProvider(hosts),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to ZooKeeper: %w", err)
@@ -215,6 +242,7 @@ func (c *Client) Subscribe(fn func(Event)) {
 // Close ends the session (its ephemeral nodes go at once) and stops the
 // event stream.
 func (c *Client) Close() {
+	c.closing.Store(true)
 	c.conn.Close()
 	<-c.done
 }
@@ -228,16 +256,26 @@ func (c *Client) Connected() bool {
 
 // NegotiatedSessionTimeout is the session timeout the server granted for
 // the current session, which may be shorter or longer than the one asked
-// for (servers clamp it to their min/max); 0 until the library has reported
-// it, just after the first session came up.
+// for (servers clamp it to their min/max); 0 until the first session is
+// up. It is known before SessionUp is delivered.
 func (c *Client) NegotiatedSessionTimeout() time.Duration {
-	return time.Duration(c.negotiatedMs.Load()) * time.Millisecond
+	return time.Duration(c.negotiated.Load())
+}
+
+// sessionTimeout is the granted session timeout, or the one asked for
+// until a server granted one.
+func (c *Client) sessionTimeout() time.Duration {
+	if d := c.NegotiatedSessionTimeout(); d > 0 {
+		return d
+	}
+	return c.opts.SessionTimeout
 }
 
 // SessionID returns the current session id (0 while none).
 func (c *Client) SessionID() int64 { return c.conn.SessionID() }
 
-// Servers returns the servers of the connect string, for status pages.
+// Server returns the address of the server the client is connected or
+// connecting to.
 func (c *Client) Server() string { return c.conn.Server() }
 
 // dispatch turns library events into Events, in order, until the library
@@ -245,12 +283,29 @@ func (c *Client) Server() string { return c.conn.Server() }
 func (c *Client) dispatch() {
 	defer close(c.done)
 	for {
-		ev, ok := c.queue.pop()
+		n, ok := c.queue.pop()
 		if !ok {
 			return
 		}
-		c.handle(ev)
+		if n.watchesLost != 0 {
+			c.watchesLost(n.watchesLost)
+			continue
+		}
+		c.handle(n.event)
 	}
+}
+
+// watchesLost handles a setWatches request the server refused: the library
+// keeps believing it holds the watches, so every path must be read again,
+// setting them anew.
+func (c *Client) watchesLost(code int32) {
+	c.watches.lostAll()
+	c.restoreFails.Inc()
+	if !c.Connected() {
+		return // the next session re-reads everything anyway
+	}
+	level.Warn(c.logger).Log("msg", "ZooKeeper did not restore the watches after a reconnect; re-reading every path", "code", code)
+	c.publish(Event{Kind: SessionUp, SessionID: c.conn.SessionID()})
 }
 
 func (c *Client) handle(ev zk.Event) {
@@ -270,21 +325,17 @@ func (c *Client) handle(ev zk.Event) {
 		}
 		c.mu.Unlock()
 		c.connectedGauge.Set(1)
+		c.connectErrors.reset()
 		level.Info(c.logger).Log("msg", "ZooKeeper session established", "session", fmt.Sprintf("0x%x", session), "new_session", newSession, "server", c.conn.Server())
 		c.publish(Event{Kind: SessionUp, SessionID: session, NewSession: newSession})
 	case ev.Type == zk.EventSession && ev.State == zk.StateDisconnected:
 		if !c.setDisconnected() {
 			return
 		}
-		level.Warn(c.logger).Log("msg", "ZooKeeper connection lost")
-		c.publish(Event{Kind: SessionDown})
-	case ev.Type == zk.EventSession && ev.State == stateWatchesLost:
-		c.watches.lostAll()
-		if !c.Connected() {
-			return // the next session re-reads everything anyway
+		if !c.closing.Load() {
+			level.Warn(c.logger).Log("msg", "ZooKeeper connection lost")
 		}
-		level.Warn(c.logger).Log("msg", "ZooKeeper watches were not restored after a reconnect; re-reading every path")
-		c.publish(Event{Kind: SessionUp, SessionID: c.conn.SessionID()})
+		c.publish(Event{Kind: SessionDown})
 	case ev.Type == zk.EventSession && ev.State == zk.StateExpired:
 		c.watches.lostAll()
 		c.setDisconnected()
@@ -367,33 +418,19 @@ func eventTypeName(t zk.EventType) string {
 	return "other"
 }
 
-// stateWatchesLost is a private session state the logger adapter queues
-// when go-zookeeper reports that it could not restore the watches.
-const stateWatchesLost zk.State = -1000
-
-// zkLogger adapts go-zookeeper's Printf logging onto the go-kit logger. It
-// also watches for the one failure the library reports only as a log
-// line: watches not restored after a reconnect.
-type zkLogger struct {
+// libraryLogger adapts go-zookeeper's Printf logging onto the go-kit
+// logger, at debug level: what matters of it the client logs itself, once.
+// It only logs: nothing in this package depends on the library's wording.
+type libraryLogger struct {
 	logger log.Logger
-	queue  *eventQueue
-	// negotiatedMs receives the session timeout the server granted, which
-	// the library only reports in its "authenticated" log line.
-	negotiatedMs *atomic.Int64
 }
 
-func (l zkLogger) Printf(format string, args ...interface{}) {
-	if strings.HasPrefix(format, "authenticated: id=%d, timeout=%d") && len(args) == 2 {
-		if ms, ok := args[1].(int32); ok {
-			l.negotiatedMs.Store(int64(ms))
-		}
+func (l libraryLogger) Printf(format string, args ...interface{}) {
+	msg := fmt.Sprintf(format, args...)
+	if r, size := utf8.DecodeRuneInString(msg); unicode.IsUpper(r) {
+		msg = string(unicode.ToLower(r)) + msg[size:] // as our own messages
 	}
-	if strings.HasPrefix(format, "Failed to set previous watches") {
-		level.Warn(l.logger).Log("msg", fmt.Sprintf(format, args...))
-		l.queue.push(zk.Event{Type: zk.EventSession, State: stateWatchesLost})
-		return
-	}
-	level.Info(l.logger).Log("msg", fmt.Sprintf(format, args...))
+	level.Debug(l.logger).Log("msg", msg)
 }
 
 // WaitConnected waits until a session is up or ctx ends.
@@ -414,6 +451,9 @@ func (c *Client) WaitConnected(ctx context.Context) error {
 	case <-up:
 		return nil
 	case <-ctx.Done():
+		if err := c.connectErrors.lastError(); err != nil {
+			return fmt.Errorf("%w: %v; last connection error: %v", ErrNotConnected, ctx.Err(), err)
+		}
 		return fmt.Errorf("%w: %v", ErrNotConnected, ctx.Err())
 	}
 }

@@ -5,20 +5,22 @@ import (
 	"net"
 	"strconv"
 	"strings"
+
+	"github.com/zk-monitor/zk_monitor/config"
 )
 
-// ConnectString is a parsed ZooKeeper connect string such as
+// connectString is a parsed ZooKeeper connect string such as
 // "zk1:2181,zk2:2181/chroot".
-type ConnectString struct {
+type connectString struct {
 	Servers []string // host:port, a port defaulted to 2181
 	Chroot  string   // "" or an absolute path without a trailing slash
 }
 
-// ParseConnectString parses a ZooKeeper connect string the way the Java
+// parseConnectString parses a ZooKeeper connect string the way the Java
 // client does: comma-separated host[:port] entries, optionally followed by a
 // chroot path that applies to every server.
-func ParseConnectString(s string) (ConnectString, error) {
-	var cs ConnectString
+func parseConnectString(s string) (connectString, error) {
+	var cs connectString
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return cs, fmt.Errorf("empty ZooKeeper connect string")
@@ -26,7 +28,7 @@ func ParseConnectString(s string) (ConnectString, error) {
 	hosts := s
 	if i := strings.IndexByte(s, '/'); i >= 0 {
 		hosts, cs.Chroot = s[:i], s[i:]
-		if err := ValidatePath(cs.Chroot); err != nil {
+		if err := config.ValidateZnodePath(cs.Chroot); err != nil {
 			return cs, fmt.Errorf("chroot %q: %w", cs.Chroot, err)
 		}
 		if cs.Chroot == "/" {
@@ -59,30 +61,28 @@ func ParseConnectString(s string) (ConnectString, error) {
 	return cs, nil
 }
 
-// ValidatePath checks a znode path against ZooKeeper's rules.
-func ValidatePath(p string) error {
-	switch {
-	case p == "":
-		return fmt.Errorf("path is empty")
-	case p[0] != '/':
-		return fmt.Errorf("path must start with /")
-	case p == "/":
-		return nil
-	case strings.HasSuffix(p, "/"):
-		return fmt.Errorf("path must not end with /")
+// ValidateConnectString reports what is wrong with a connect string, so a
+// command line can be refused before anything connects.
+func ValidateConnectString(s string) error {
+	_, err := parseConnectString(s)
+	return err
+}
+
+// ServersAndChroot returns the servers and chroot of a connect string, for
+// display (zk_monitor_cluster_info): rebuilt from their parsed form, so
+// that nothing else of the string (such as a user:password@ someone put in
+// front of a host) is shown; "" when s is not a connect string.
+func ServersAndChroot(s string) string {
+	cs, err := parseConnectString(s)
+	if err != nil {
+		return ""
 	}
-	for _, seg := range strings.Split(p[1:], "/") {
-		switch seg {
-		case "":
-			return fmt.Errorf("path has an empty segment")
-		case ".", "..":
-			return fmt.Errorf("path has a relative segment %q", seg)
+	servers := make([]string, len(cs.Servers))
+	for i, srv := range cs.Servers {
+		if at := strings.LastIndexByte(srv, '@'); at >= 0 {
+			srv = srv[at+1:]
 		}
-		for _, r := range seg {
-			if r < 0x20 || r == 0x7f {
-				return fmt.Errorf("path has a control character")
-			}
-		}
+		servers[i] = srv
 	}
-	return nil
+	return strings.Join(servers, ",") + cs.Chroot
 }

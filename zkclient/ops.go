@@ -63,6 +63,17 @@ func (c *Client) ExistsW(p string) (bool, *zk.Stat, error) {
 	return ok, stat, c.fail("exists", err)
 }
 
+// Check confirms that p exists (with version, unless version is -1) through
+// the ensemble's leader and a quorum. It is sent as a multi of one check
+// operation, which ZooKeeper commits like a write: a server cut off from the
+// quorum cannot answer it from stale data, as it answers reads, and the
+// session was alive when it committed.
+func (c *Client) Check(p string, version int32) error {
+	c.count("check")
+	_, err := c.conn.Multi(&zk.CheckVersionRequest{Path: c.full(p), Version: version})
+	return c.fail("check", err)
+}
+
 // Get reads the data of p.
 func (c *Client) Get(p string) ([]byte, *zk.Stat, error) {
 	c.count("get")

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/zk-monitor/zk_monitor/config"
 )
 
 // Seed connects with opts, creates each path with its missing parents or,
@@ -22,7 +24,7 @@ func Seed(opts Options, paths []string, remove bool) error {
 	}
 	acl := DigestACL(opts.Username, opts.Password)
 	for _, p := range paths {
-		if err := ValidatePath(p); err != nil {
+		if err := config.ValidateZnodePath(p); err != nil {
 			return fmt.Errorf("%s: %w", p, err)
 		}
 		if remove {

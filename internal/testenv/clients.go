@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -107,4 +108,49 @@ func WriteFile(tb testing.TB, name, content string) string {
 		tb.Fatal(err)
 	}
 	return p
+}
+
+// CreateNodes creates paths (whose parents must exist or come earlier in
+// the list) on conn in multi transactions of 500 nodes sent by 4
+// goroutines: 100,000 nodes take seconds, not minutes.
+func CreateNodes(tb testing.TB, conn *zk.Conn, paths []string) {
+	tb.Helper()
+	const batch = 500
+	starts := make(chan int)
+	errc := make(chan error, 4)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for start := range starts {
+				ops := make([]any, 0, batch)
+				for _, p := range paths[start:min(start+batch, len(paths))] {
+					ops = append(ops, &zk.CreateRequest{Path: p, Acl: zk.WorldACL(zk.PermAll)})
+				}
+				if _, err := conn.Multi(ops...); err != nil {
+					errc <- fmt.Errorf("creating %s..: %w", paths[start], err)
+					return
+				}
+			}
+		})
+	}
+	var err error
+feed:
+	for start := 0; start < len(paths); start += batch {
+		select {
+		case starts <- start:
+		case err = <-errc:
+			break feed
+		}
+	}
+	close(starts)
+	wg.Wait()
+	if err == nil {
+		select {
+		case err = <-errc:
+		default:
+		}
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
 }

@@ -1,9 +1,10 @@
 // Package testenv is the integration-test harness of zk_monitor: it starts the
 // real servers the daemon talks to (a standalone ZooKeeper or a loopback
-// ensemble, Alertmanager) from the Debian packages installed on the machine,
-// runs zk_monitor agents and other programs as child processes, and provides
-// small in-process fakes for the far side of notifications (an SMTP sink, an
-// HTTP recorder) and a TCP proxy that simulates disconnects and network
+// ensemble, Alertmanager, Prometheus) from the Debian packages installed on
+// the machine, runs zk_monitor agents and other programs as child processes,
+// and provides small in-process fakes for the far side of notifications (an
+// SMTP sink, an HTTP recorder) and a TCP proxy that simulates disconnects and
+// network
 // partitions between a client and a server.
 //
 // Every helper takes a testing.TB, binds 127.0.0.1 on ports it picks, and

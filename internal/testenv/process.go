@@ -20,7 +20,8 @@ type process struct {
 	name    string
 	path    string
 	args    []string
-	env     []string // added to the test binary's environment
+	env     []string   // added to the test binary's environment
+	files   []*os.File // the child's file descriptors 3, 4, ...
 	dir     string
 	logPath string
 
@@ -52,7 +53,7 @@ func newProcess(t testing.TB, name, logPath, path string, args ...string) *proce
 func (p *process) start() error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.cmd != nil && !isClosed(p.done) {
+	if p.cmd != nil && !Closed(p.done) {
 		return fmt.Errorf("starting %s: already running as pid %d", p.name, p.cmd.Process.Pid)
 	}
 	f, err := os.OpenFile(p.logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
@@ -66,6 +67,7 @@ func (p *process) start() error {
 
 	cmd := exec.Command(p.path, p.args...)
 	cmd.Dir = p.dir
+	cmd.ExtraFiles = p.files
 	if p.env != nil {
 		cmd.Env = append(os.Environ(), p.env...)
 	}
@@ -104,7 +106,7 @@ func (p *process) exited() <-chan struct{} {
 func (p *process) running() bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return p.cmd != nil && !isClosed(p.done)
+	return p.cmd != nil && !Closed(p.done)
 }
 
 // pid returns the pid of the current or last run, 0 if never started.
@@ -129,7 +131,7 @@ func (p *process) exitErr() error {
 func (p *process) signalGroup(sig syscall.Signal) (<-chan struct{}, bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.cmd == nil || isClosed(p.done) {
+	if p.cmd == nil || Closed(p.done) {
 		return p.done, false
 	}
 	_ = syscall.Kill(-p.cmd.Process.Pid, sig)
@@ -188,7 +190,8 @@ func (p *process) diedError() error {
 	return fmt.Errorf("%s exited during startup: %w (log: %s)", p.name, err, p.logPath)
 }
 
-func isClosed(ch <-chan struct{}) bool {
+// Closed reports whether ch is closed, without waiting.
+func Closed(ch <-chan struct{}) bool {
 	select {
 	case <-ch:
 		return true
@@ -260,6 +263,9 @@ type Command struct {
 	Path string   // the executable
 	Args []string // its arguments
 	Env  []string // KEY=value pairs added to the test binary's environment
+	// ExtraFiles become the child's file descriptors 3, 4, ... (e.g. a
+	// listening socket passed the way systemd does).
+	ExtraFiles []*os.File
 }
 
 // Process is a program started by StartProcess: a zk_monitor agent, a
@@ -276,7 +282,7 @@ type Process struct {
 func StartProcess(t testing.TB, c Command) *Process {
 	t.Helper()
 	p := newProcess(t, c.Name, filepath.Join(t.TempDir(), c.Name+".log"), c.Path, c.Args...)
-	p.env = c.Env
+	p.env, p.files = c.Env, c.ExtraFiles
 	if err := p.start(); err != nil {
 		t.Fatalf("testenv: %v", err)
 	}
@@ -304,6 +310,11 @@ func (p *Process) Wait(timeout time.Duration) error {
 		return fmt.Errorf("%s (pid %d) still running after %v", p.p.name, p.p.pid(), Scaled(timeout))
 	}
 }
+
+// Stop sends SIGTERM to the process group and waits up to grace
+// (stretched by the scale knob) for the exit, then SIGKILLs it. Stopping a
+// process that has exited does nothing.
+func (p *Process) Stop(grace time.Duration) error { return p.p.stop(grace) }
 
 // Pid returns the process id.
 func (p *Process) Pid() int { return p.p.pid() }

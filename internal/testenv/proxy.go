@@ -27,6 +27,8 @@ type Proxy struct {
 	target string
 	closed bool
 	links  map[*proxyLink]struct{}
+	// accepted counts the connections accepted, closed ones included.
+	accepted int
 }
 
 // proxyLink is one client connection and, once dialled, its server side.
@@ -92,6 +94,14 @@ func (p *Proxy) SetTarget(addr string) {
 	p.target = addr
 }
 
+// Accepted returns the number of client connections the proxy accepted
+// so far: how often a client tried this server.
+func (p *Proxy) Accepted() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.accepted
+}
+
 // Conns returns the number of client connections currently open through the proxy.
 func (p *Proxy) Conns() int {
 	p.mu.Lock()
@@ -119,6 +129,7 @@ func (p *Proxy) acceptLoop() {
 			return // listener closed
 		}
 		p.mu.Lock()
+		p.accepted++
 		if p.closed || p.mode == proxyCut {
 			p.mu.Unlock()
 			_ = c.Close()

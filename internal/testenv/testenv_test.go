@@ -9,8 +9,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/smtp"
+	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -222,6 +225,9 @@ func TestEnsemble(t *testing.T) {
 		if err := e.WaitServing(30 * time.Second); err != nil {
 			t.Fatal(err)
 		}
+		if err := e.WaitAllServing(500 * time.Millisecond); err == nil {
+			t.Fatalf("WaitAllServing with a member down succeeded; modes %q", e.Modes())
+		}
 		if _, _, err := conn.Get("/ensemble"); err != nil {
 			t.Fatalf("get with one follower down: %v", err)
 		}
@@ -256,6 +262,54 @@ func TestEnsemble(t *testing.T) {
 			t.Fatalf("get after quorum is back: %v", err)
 		}
 	})
+	t.Run("all serve after the last restart", func(t *testing.T) {
+		first.Start()
+		if err := e.WaitAllServing(Scaled(30 * time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		if modes := e.Modes(); slices.Contains(modes, "") || slices.Contains(modes, "down") {
+			t.Fatalf("modes %q after WaitAllServing", modes)
+		}
+	})
+}
+
+// TestEnsemblePartition cuts a follower off from its peers: it stops
+// serving once it gave up on its leader (SyncLimit ticks), the others serve
+// on, and it rejoins when healed.
+func TestEnsemblePartition(t *testing.T) {
+	SkipIfShort(t, "needs a real ZooKeeper ensemble")
+	const tick, syncLimit = 200 * time.Millisecond, 5
+	e := StartEnsembleWith(t, 3, EnsembleOptions{TickTime: tick, SyncLimit: syncLimit, PeerProxies: true})
+	cut := (e.Leader() + 1) % 3
+	conn, _ := connectZK(t, e.Addrs(), 4*time.Second)
+	if _, err := conn.Create("/partition", nil, 0, zk.WorldACL(zk.PermAll)); err != nil {
+		t.Fatalf("create: %v", err)
+	}
+	notServing := func() bool {
+		out, err := FourLetterWord(e.Servers()[cut].Addr(), "srvr", time.Second)
+		return err == nil && strings.Contains(out, ZKNotServing)
+	}
+	if notServing() {
+		t.Fatalf("server %d not serving before the partition", cut+1)
+	}
+	start := time.Now()
+	e.Partition(cut)
+	Eventually(t, 30*time.Second, 20*time.Millisecond, notServing, "server %d still serving after the partition", cut+1)
+	if took := time.Since(start); took < syncLimit*tick/2 {
+		t.Errorf("server %d stopped serving after %v: the partition cannot have been noticed yet", cut+1, took)
+	}
+	if err := e.WaitServing(10 * time.Second); err != nil {
+		t.Fatalf("the other two: %v", err)
+	}
+	e.Heal(cut)
+	Eventually(t, 60*time.Second, 100*time.Millisecond, func() bool {
+		m, err := e.Servers()[cut].Mode()
+		return err == nil && m == "follower"
+	}, "server %d did not rejoin as a follower; modes %q", cut+1, e.Modes())
+	c, _ := connectZK(t, []string{e.Servers()[cut].Addr()}, 4*time.Second)
+	if _, _, err := c.Get("/partition"); err != nil {
+		t.Fatalf("get from the healed server: %v", err)
+	}
 }
 
 // startEcho runs a TCP echo server on loopback for the proxy tests.
@@ -547,8 +601,19 @@ func TestAlertmanagerAlerts(t *testing.T) {
 	}
 
 	t.Run("post and list", func(t *testing.T) {
+		if n, err := a.AlertsReceived(ctx); err != nil || n != 0 {
+			t.Fatalf("received %v alerts (%v) before any was posted", n, err)
+		}
 		post(t, "TestenvFirst")
 		find(t, "TestenvFirst")
+		// A resolved alert is not listed, but it is counted.
+		if err := a.PostAlerts(ctx, AMPostableAlert{Labels: map[string]string{"alertname": "TestenvResolved"},
+			StartsAt: time.Now().Add(-time.Minute), EndsAt: time.Now().Add(-time.Second)}); err != nil {
+			t.Fatalf("post: %v", err)
+		}
+		if n, err := a.AlertsReceived(ctx); err != nil || n != 2 {
+			t.Fatalf("received %v alerts (%v), want 2", n, err)
+		}
 	})
 	t.Run("restart on the same port", func(t *testing.T) {
 		url, pid := a.URL(), a.Pid()
@@ -799,5 +864,79 @@ func TestLast(t *testing.T) {
 	}
 	if got := fmt.Sprintf("%v %s", Last(&n), Last(&err)); got != "2 second" {
 		t.Fatalf("Sprintf later = %q, want the values as they are then", got)
+	}
+}
+
+func TestParseVmRSS(t *testing.T) {
+	cases := []struct {
+		name, status string
+		want         uint64
+		wantErr      bool
+	}{
+		{"kB", "Name:\tbench.test\nVmPeak:\t  100 kB\nVmRSS:\t   2048 kB\nThreads:\t4\n", 2048 * 1024, false},
+		{"missing", "Name:\tx\n", 0, true},
+		{"bad unit", "VmRSS:\t12 MB\n", 0, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ParseVmRSS(strings.NewReader(tc.status))
+			if (err != nil) != tc.wantErr || got != tc.want {
+				t.Fatalf("ParseVmRSS = %d, %v; want %d, error %v", got, err, tc.want, tc.wantErr)
+			}
+		})
+	}
+	if rss, err := ProcessRSS(os.Getpid()); err != nil || rss == 0 {
+		t.Fatalf("ProcessRSS(self) = %d, %v", rss, err)
+	}
+}
+
+// TestStallRequests: stalled clients are counted as answered once the
+// server begins to answer them, not before, and the server's writes to
+// them block (its handlers finish only when they are closed).
+func TestStallRequests(t *testing.T) {
+	release := make(chan struct{})
+	var finished sync.WaitGroup
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer finished.Done()
+		<-release
+		w.Write(make([]byte, 4<<20))
+	}))
+	srv.Listener = SmallSendBuffers(srv.Listener)
+	srv.Start()
+	defer srv.Close()
+	finished.Add(5)
+	s := StallRequests(t, srv.Listener.Addr().String(), "GET / HTTP/1.1\r\nHost: x\r\n\r\n", 5)
+	time.Sleep(100 * time.Millisecond)
+	if n := s.Answered(); n != 0 {
+		t.Fatalf("%d requests answered before the server wrote anything", n)
+	}
+	close(release)
+	answered := 0
+	Eventually(t, 10*time.Second, 10*time.Millisecond, func() bool { answered = s.Answered(); return answered == 5 }, "%d of 5 answered", Last(&answered))
+	done := make(chan struct{})
+	go func() { finished.Wait(); close(done) }()
+	select {
+	case <-done:
+		t.Fatal("the server wrote 4 MB to clients that never read")
+	case <-time.After(100 * time.Millisecond):
+	}
+	s.Close()
+	<-done
+}
+
+func TestWatchRSS(t *testing.T) {
+	over := make(chan struct{})
+	w := WatchRSS(os.Getpid(), 1, func() { close(over) })
+	select {
+	case <-over:
+	case <-time.After(Scaled(10 * time.Second)):
+		t.Fatal("over was not called for a limit of 1 byte")
+	}
+	peak, exceeded := w.Stop()
+	if !exceeded || peak < 1<<20 {
+		t.Fatalf("peak %d, exceeded %v", peak, exceeded)
+	}
+	if _, exceeded := WatchRSS(os.Getpid(), 0, nil).Stop(); exceeded {
+		t.Fatal("no limit was exceeded")
 	}
 }

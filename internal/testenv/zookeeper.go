@@ -13,9 +13,10 @@ import (
 )
 
 const (
-	// zkTickTime is the ZooKeeper tick; sessions may be as short as zkMinSessionTimeout.
+	// zkTickTime is the default ZooKeeper tick; sessions may be as short as
+	// two ticks.
 	zkTickTime          = 200 * time.Millisecond
-	zkMinSessionTimeout = 400 * time.Millisecond
+	zkSyncLimit         = 5 // ticks: 1s to notice a lost peer
 	zkMaxSessionTimeout = 60 * time.Second
 
 	// Waits of the harness; they are stretched by the scale knob.
@@ -53,18 +54,60 @@ type ZooKeeper struct {
 	id         int // myid; 0 for a standalone server
 	dir        string
 	clientPort int
+	securePort int // 0 without ZKTLS
 	proc       *process
+}
+
+// ZKOption changes the configuration of a standalone ZooKeeper.
+type ZKOption func(t testing.TB, cfg *zkSettings)
+
+type zkSettings struct {
+	lines      []string // more zoo.cfg lines
+	securePort int
+}
+
+// ZKConfig adds lines to zoo.cfg. Keys ZooKeeper does not know become Java
+// system properties named "zookeeper.<key>" (request_throttle_max_requests,
+// throttled_op_wait_time, ...).
+func ZKConfig(lines ...string) ZKOption {
+	return func(_ testing.TB, cfg *zkSettings) { cfg.lines = append(cfg.lines, lines...) }
+}
+
+// ZKTLS adds a secureClientPort served with TLS by Netty, as ZooKeeper's
+// admin guide configures it: keyStore is a PEM file with the server's
+// private key and certificate, trustStore a PEM file with the CA
+// certificates that client certificates must chain to, which clients must
+// present (ssl.clientAuth=need). The plain clientPort stays.
+func ZKTLS(keyStore, trustStore string) ZKOption {
+	return func(t testing.TB, cfg *zkSettings) {
+		cfg.securePort = FreePort(t)
+		cfg.lines = append(cfg.lines,
+			fmt.Sprintf("secureClientPort=%d", cfg.securePort),
+			"serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory",
+			"ssl.keyStore.location="+keyStore,
+			"ssl.keyStore.type=PEM",
+			"ssl.trustStore.location="+trustStore,
+			"ssl.trustStore.type=PEM",
+			"ssl.clientAuth=need",
+		)
+	}
 }
 
 // StartZooKeeper starts a standalone ZooKeeper on a free port with its data in
 // a temporary directory and waits until it serves requests. tickTime is 200ms
 // and minSessionTimeout 400ms so that tests can use short sessions.
-func StartZooKeeper(t testing.TB) *ZooKeeper {
+func StartZooKeeper(t testing.TB, opts ...ZKOption) *ZooKeeper {
 	t.Helper()
 	SkipIfShort(t, "needs a real ZooKeeper")
 	dir := t.TempDir()
 	port := FreePort(t)
-	z := newZooKeeper(t, 0, dir, port, zkConfig(dir, port, nil))
+	var settings zkSettings
+	for _, o := range opts {
+		o(t, &settings)
+	}
+	cfg := zkConfig(dir, port, nil, zkTickTime, zkSyncLimit) + strings.Join(append(settings.lines, ""), "\n")
+	z := newZooKeeper(t, 0, dir, port, cfg)
+	z.securePort = settings.securePort
 	if err := z.start(); err != nil {
 		t.Fatalf("testenv: %v", err)
 	}
@@ -132,13 +175,15 @@ func zkClasspath(t testing.TB) string {
 }
 
 // zkConfig renders zoo.cfg. servers are the "server.N=..." lines of an
-// ensemble, nil for a standalone server.
-func zkConfig(dir string, clientPort int, servers []string) string {
+// ensemble, nil for a standalone server. Sessions may be as short as two
+// ticks (ZooKeeper's default minSessionTimeout); a follower gives up on its
+// leader, and the leader on a follower, after syncLimit ticks of silence.
+func zkConfig(dir string, clientPort int, servers []string, tick time.Duration, syncLimit int) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "tickTime=%d\n", zkTickTime.Milliseconds())
-	fmt.Fprintf(&b, "minSessionTimeout=%d\n", zkMinSessionTimeout.Milliseconds())
+	fmt.Fprintf(&b, "tickTime=%d\n", tick.Milliseconds())
+	fmt.Fprintf(&b, "minSessionTimeout=%d\n", 2*tick.Milliseconds())
 	fmt.Fprintf(&b, "maxSessionTimeout=%d\n", zkMaxSessionTimeout.Milliseconds())
-	b.WriteString("initLimit=25\nsyncLimit=5\n") // 5s to sync, 1s to notice a lost peer
+	fmt.Fprintf(&b, "initLimit=25\nsyncLimit=%d\n", syncLimit)
 	fmt.Fprintf(&b, "dataDir=%s\n", filepath.Join(dir, "data"))
 	fmt.Fprintf(&b, "clientPortAddress=127.0.0.1\nclientPort=%d\n", clientPort)
 	b.WriteString("4lw.commands.whitelist=*\n")
@@ -214,6 +259,14 @@ func (z *ZooKeeper) Addr() string {
 
 // Port returns the client port.
 func (z *ZooKeeper) Port() int { return z.clientPort }
+
+// SecureAddr returns the TLS client address (ZKTLS), "127.0.0.1:PORT".
+func (z *ZooKeeper) SecureAddr() string {
+	if z.securePort == 0 {
+		z.t.Fatal("testenv: ZooKeeper started without ZKTLS has no secure address")
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(z.securePort))
+}
 
 // ID returns the server's myid in its ensemble, 0 for a standalone server.
 func (z *ZooKeeper) ID() int { return z.id }
