@@ -550,12 +550,14 @@ zk_monitor_cluster_leader{cluster=%[2]q} %[1]d
 func testKillLeader(t *testing.T, proc *agentProcess, locals []*agent) {
 	checkNeverTwoLeaders(t, func() []*agent { return locals })
 	start := time.Now()
-	proc.signal(t, syscall.SIGKILL)
+	proc.Signal(syscall.SIGKILL)
 	testenv.Eventually(t, sessionTimeout+10*time.Second, 2*time.Millisecond, func() bool { return len(leaders(locals)) == 1 }, "a follower leads after kill -9")
 	took := time.Since(start)
 	t.Logf("kill -9 failover: %v (session timeout %v)", took, sessionTimeout)
-	if took > sessionTimeout+time.Second {
-		t.Errorf("failover after kill -9 took %v, want at most the session timeout plus 1s", took)
+	// The session timeout is the system's; the second on top is the test's
+	// allowance for noticing, and stretches with the scale knob.
+	if limit := sessionTimeout + testenv.Scaled(time.Second); took > limit {
+		t.Errorf("failover after kill -9 took %v, want at most the session timeout plus 1s (%v)", took, limit)
 	}
 	testenv.Eventually(t, 5*time.Second, 2*time.Millisecond, func() bool { return agreedLeader(locals, 2) != nil }, "the followers agree and see 2 agents")
 }
@@ -587,12 +589,12 @@ func testPauseLeader(t *testing.T, proc *agentProcess, locals []*agent) {
 		}
 		return n, who
 	})
-	proc.signal(t, syscall.SIGSTOP)
+	proc.Signal(syscall.SIGSTOP)
 	start := time.Now()
 	testenv.Eventually(t, sessionTimeout+10*time.Second, 2*time.Millisecond, func() bool { return len(leaders(locals)) == 1 }, "a follower takes over from the paused leader")
 	t.Logf("paused leader replaced after %v", time.Since(start))
 	samplesBefore := checker.samples.Load()
-	proc.signal(t, syscall.SIGCONT)
+	proc.Signal(syscall.SIGCONT)
 	var after helperStatus
 	testenv.Eventually(t, 20*time.Second, 2*time.Millisecond, func() bool {
 		st, ok := proc.status()
@@ -707,8 +709,10 @@ func TestLeaderServerPartitioned(t *testing.T) {
 	if !terms[0].end.Before(next) {
 		t.Errorf("a's term ended at %v, after b's began at %v", terms[0].end, next)
 	}
-	if took := next.Sub(start); took > sessionTimeout+time.Second {
-		t.Errorf("b led %v after the partition, want at most the session timeout plus 1s", took)
+	// The second on top of the session timeout is the test's allowance,
+	// stretched by the scale knob.
+	if took, limit := next.Sub(start), sessionTimeout+testenv.Scaled(time.Second); took > limit {
+		t.Errorf("b led %v after the partition, want at most the session timeout plus 1s (%v)", took, limit)
 	}
 	ens.Heal(cut)
 	testenv.Eventually(t, 30*time.Second, 2*time.Millisecond, func() bool { return agreedLeader(agents, 2) == b }, "a is back as b's follower")

@@ -13,35 +13,9 @@ import (
 	"github.com/go-kit/log"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/zk-monitor/zk_monitor/internal/testenv"
 	"github.com/zk-monitor/zk_monitor/zkclient"
 )
-
-// testLogger sends log lines to t.Logf until the test's cleanup starts, so
-// that goroutines ending late cannot log into a finished test.
-type testLogger struct {
-	mu   sync.Mutex
-	t    testing.TB
-	done bool
-}
-
-func newTestLogger(t testing.TB) log.Logger {
-	l := &testLogger{t: t}
-	t.Cleanup(func() {
-		l.mu.Lock()
-		l.done = true
-		l.mu.Unlock()
-	})
-	return log.With(log.NewLogfmtLogger(l), "ts", log.DefaultTimestampUTC)
-}
-
-func (l *testLogger) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if !l.done {
-		l.t.Logf("%s", strings.TrimRight(string(p), "\n"))
-	}
-	return len(p), nil
-}
 
 // termRecord is one call of onLead as the test saw it.
 type termRecord struct {
@@ -78,7 +52,7 @@ type agentConfig struct {
 // stop is called.
 func startAgent(t testing.TB, cfg agentConfig) *agent {
 	t.Helper()
-	logger := log.With(newTestLogger(t), "test_agent", cfg.name)
+	logger := log.With(testenv.Logger(t), "test_agent", cfg.name)
 	reg := prometheus.NewRegistry()
 	client, err := zkclient.New(zkclient.Options{
 		ConnectString:  cfg.connect,

@@ -7,10 +7,8 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -113,59 +111,37 @@ func runHelperAgent() int {
 	return 0
 }
 
-// agentProcess is a helper agent running as a child process.
+// agentProcess is a helper agent running as a child process (the test
+// binary, told so by helperEnv).
 type agentProcess struct {
-	name    string
-	cmd     *exec.Cmd
-	addr    string
-	logPath string
-	exited  chan struct{}
-	http    *http.Client
+	*testenv.Process
+	name string
+	addr string
+	// http samples /status: a short timeout, so that a stopped process
+	// reads as not answering at once. It asserts nothing itself; the
+	// waits around it are testenv.Eventually's.
+	http *http.Client
 }
 
 // startAgentProcess runs the test binary as a helper agent and waits until
 // it serves /status.
 func startAgentProcess(t *testing.T, cfg helperConfig) *agentProcess {
 	t.Helper()
-	dir := t.TempDir()
-	cfg.AddrFile = filepath.Join(dir, "addr")
+	cfg.AddrFile = filepath.Join(t.TempDir(), "addr")
 	raw, err := json.Marshal(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	logPath := filepath.Join(dir, cfg.Agent+".log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
+	p := &agentProcess{
+		Process: testenv.StartProcess(t, testenv.Command{
+			Name: cfg.Agent,
+			Path: os.Args[0],
+			Args: []string{"-test.run=^$"},
+			Env:  []string{helperEnv + "=" + string(raw)},
+		}),
+		name: cfg.Agent,
+		http: &http.Client{Timeout: 100 * time.Millisecond, Transport: &http.Transport{DisableKeepAlives: true}},
 	}
-	defer logFile.Close()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), helperEnv+"="+string(raw))
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting helper agent: %v", err)
-	}
-	p := &agentProcess{name: cfg.Agent, cmd: cmd, logPath: logPath, exited: make(chan struct{}),
-		http: &http.Client{Timeout: 100 * time.Millisecond, Transport: &http.Transport{DisableKeepAlives: true}}}
-	go func() {
-		defer close(p.exited)
-		_ = cmd.Wait()
-	}()
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill() // works on a stopped process too
-		<-p.exited
-		p.http.CloseIdleConnections()
-		if t.Failed() {
-			if b, err := os.ReadFile(logPath); err == nil {
-				lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
-				if len(lines) > 60 {
-					lines = lines[len(lines)-60:]
-				}
-				t.Logf("helper agent %s log:\n%s", cfg.Agent, strings.Join(lines, "\n"))
-			}
-		}
-	})
 	testenv.Eventually(t, 30*time.Second, 2*time.Millisecond, func() bool {
 		b, err := os.ReadFile(cfg.AddrFile)
 		if err != nil {
@@ -190,11 +166,4 @@ func (p *agentProcess) status() (helperStatus, bool) {
 		return st, false
 	}
 	return st, true
-}
-
-func (p *agentProcess) signal(t *testing.T, sig syscall.Signal) {
-	t.Helper()
-	if err := p.cmd.Process.Signal(sig); err != nil {
-		t.Fatalf("signalling helper agent %s: %v", p.name, err)
-	}
 }

@@ -19,13 +19,13 @@ func ProcessCPU(pid int) (time.Duration, error) {
 	if err != nil {
 		return 0, err
 	}
-	return ParseProcessCPU(string(raw))
+	return parseProcessCPU(string(raw))
 }
 
-// ParseProcessCPU reads utime and stime, the 14th and 15th fields of a
+// parseProcessCPU reads utime and stime, the 14th and 15th fields of a
 // /proc/PID/stat line. The command (2nd field, in parentheses) may hold
 // spaces, so fields are counted after its closing parenthesis.
-func ParseProcessCPU(stat string) (time.Duration, error) {
+func parseProcessCPU(stat string) (time.Duration, error) {
 	i := strings.LastIndexByte(stat, ')')
 	if i < 0 {
 		return 0, fmt.Errorf("unexpected /proc stat line %q", stat)

@@ -179,11 +179,11 @@ func ProcessRSS(pid int) (uint64, error) {
 		return 0, err
 	}
 	defer f.Close()
-	return ParseVmRSS(f)
+	return parseVmRSS(f)
 }
 
-// ParseVmRSS returns the VmRSS line of a /proc/PID/status file in bytes.
-func ParseVmRSS(r io.Reader) (uint64, error) {
+// parseVmRSS returns the VmRSS line of a /proc/PID/status file in bytes.
+func parseVmRSS(r io.Reader) (uint64, error) {
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
 		rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:")

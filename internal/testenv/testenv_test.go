@@ -879,9 +879,9 @@ func TestParseVmRSS(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := ParseVmRSS(strings.NewReader(tc.status))
+			got, err := parseVmRSS(strings.NewReader(tc.status))
 			if (err != nil) != tc.wantErr || got != tc.want {
-				t.Fatalf("ParseVmRSS = %d, %v; want %d, error %v", got, err, tc.want, tc.wantErr)
+				t.Fatalf("parseVmRSS = %d, %v; want %d, error %v", got, err, tc.want, tc.wantErr)
 			}
 		})
 	}
