@@ -10,11 +10,43 @@ import (
 	"github.com/prometheus/alertmanager/api/v2/models"
 	"github.com/prometheus/common/model"
 
+	"github.com/zk-monitor/zk_monitor/compliance"
 	"github.com/zk-monitor/zk_monitor/config"
 )
 
-// AlertName is the alertname label of every alert zk_monitor sends.
-const AlertName = "ZnodeNotCompliant"
+// Alert names: a path whose checks fail, and a path with checks that
+// cannot be read.
+const (
+	AlertName           = "ZnodeNotCompliant"
+	UnreadableAlertName = "ZnodeUnreadable"
+)
+
+// kind is one of the alerts a path can raise. Each kind has its own life
+// (hold-down, firing, resolved) for the same path.
+type kind int
+
+const (
+	// notCompliant: the path's checks fail (compliance state Error).
+	notCompliant kind = iota
+	// unreadable: the path's reads fail (compliance.Result.Read Error).
+	unreadable
+	numKinds
+)
+
+func (k kind) alertName() string {
+	if k == unreadable {
+		return UnreadableAlertName
+	}
+	return AlertName
+}
+
+// observed returns the state of res that decides alerts of kind k.
+func (k kind) observed(res compliance.Result) compliance.State {
+	if k == unreadable {
+		return res.Read
+	}
+	return res.State
+}
 
 // DefaultSeverity is the severity label of paths that set none.
 const DefaultSeverity = "warning"
@@ -78,9 +110,18 @@ type alertBuilder struct {
 	agent   string
 }
 
-// build returns the alert for spec in Error with the compliance message
-// msg, starting at startsAt, and the labels it had to leave out.
+// build returns the ZnodeNotCompliant alert for spec in Error with the
+// compliance message msg, starting at startsAt, and the labels it had to
+// leave out.
 func (b alertBuilder) build(spec config.PathSpec, msg string, startsAt time.Time) (*alert, []invalidLabel) {
+	return b.buildKind(notCompliant, spec, msg, startsAt)
+}
+
+// buildKind returns the alert of kind k for spec, with the compliance
+// message msg, starting at startsAt, and the labels it had to leave out.
+// Both kinds carry the same routing labels, so that Alertmanager routes
+// them alike.
+func (b alertBuilder) buildKind(k kind, spec config.PathSpec, msg string, startsAt time.Time) (*alert, []invalidLabel) {
 	raw := make(map[string]string, len(spec.Labels)+7)
 	maps.Copy(raw, spec.Labels)
 	severity := spec.Severity
@@ -101,7 +142,7 @@ func (b alertBuilder) build(spec config.PathSpec, msg string, startsAt time.Time
 		raw[labelHipChatRoom] = spec.Alerter.HipChatRoom
 	}
 	// The identity of the alert: extra labels cannot replace it.
-	raw[labelAlertName] = AlertName
+	raw[labelAlertName] = k.alertName()
 	raw[labelPath] = spec.Path
 	raw[labelCluster] = b.cluster
 
@@ -119,19 +160,29 @@ func (b alertBuilder) build(spec config.PathSpec, msg string, startsAt time.Time
 		}
 	}
 
-	summary := spec.Summary
-	if summary == "" {
-		summary = msg
-	}
-	annotations := map[string]string{
-		annotationSummary:     summary,
-		annotationDescription: spec.Path + " is in the Error state.",
+	var annotations map[string]string
+	switch k {
+	case unreadable:
+		// The path's summary and runbook are about its checks failing.
+		annotations = map[string]string{
+			annotationSummary:     msg,
+			annotationDescription: spec.Path + " cannot be read, so its checks are not evaluated.",
+		}
+	default:
+		summary := spec.Summary
+		if summary == "" {
+			summary = msg
+		}
+		annotations = map[string]string{
+			annotationSummary:     summary,
+			annotationDescription: spec.Path + " is in the Error state.",
+		}
+		if spec.RunbookURL != "" {
+			annotations[annotationRunbookURL] = spec.RunbookURL
+		}
 	}
 	if b.agent != "" {
 		annotations[annotationAgent] = b.agent
-	}
-	if spec.RunbookURL != "" {
-		annotations[annotationRunbookURL] = spec.RunbookURL
 	}
 	for name, value := range annotations {
 		// Annotations are text for people: mend rather than drop.

@@ -3,9 +3,23 @@
 //
 // # Transitions
 //
-// Every path has one of three compliance states: OK, Error and Unknown.
-// The engine keeps, per path, the last observed state and the alert phase
-// (idle, pending, firing):
+// A path can raise two alerts, each with a life of its own (below, "the
+// state" is the compliance state for the first and the read state for the
+// second):
+//
+//   - ZnodeNotCompliant: its checks fail. The state is the compliance
+//     result: OK, Error or Unknown.
+//   - ZnodeUnreadable: a path with checks cannot be read (no permission,
+//     or any error other than a missing node). The state is the result's
+//     Read: Error when the last read failed, OK after a successful read,
+//     Unknown otherwise: no checks (such a path stays silent), never read,
+//     or the connection to ZooKeeper lost since (a lost connection is not a
+//     failed read). While a path cannot be read its compliance is Unknown,
+//     so a ZnodeNotCompliant alert that fired before keeps firing beside
+//     it.
+//
+// The engine keeps, per path and alert, the last observed state and the
+// alert phase (idle, pending, firing):
 //
 //   - Error while idle starts the path's hold-down (cancel_timeout). When it
 //     ends with the path still in Error, the alert fires. A zero hold-down
@@ -25,19 +39,21 @@
 // configuration reload) is sent at once. A label change makes it a
 // different alert for Alertmanager, so the old label set is resolved and
 // the new one fires, keeping the original start time. A path removed from
-// the configuration resolves its alert.
+// the configuration resolves its alerts.
 //
 // # Alerts
 //
-// The alert is named ZnodeNotCompliant and carries the labels path,
-// cluster, severity (default "warning"), email (comma-joined), slack_channel
-// and hipchat_room when set, plus the path's extra labels; these cannot
-// replace alertname, path or cluster. Nothing per agent is in the labels,
-// so a new leader sends the very same alert (same fingerprint). Annotations
-// are summary, description, agent and runbook_url. Labels whose name is not
-// [a-zA-Z_][a-zA-Z0-9_]* (what Alertmanager 0.25 accepts) or whose value is
-// not valid UTF-8 are dropped, logged and counted; labels with an empty
-// value are left out, as Prometheus does.
+// Both alerts carry the labels path, cluster, severity (default
+// "warning"), email (comma-joined), slack_channel and hipchat_room when set,
+// plus the path's extra labels, so that Alertmanager routes them alike;
+// these cannot replace alertname, path or cluster. Nothing per agent is in
+// the labels, so a new leader sends the very same alert (same fingerprint).
+// Annotations are summary, description, agent and runbook_url; a
+// ZnodeUnreadable alert's summary is why the read failed, and it has no
+// runbook_url (the path's summary and runbook are about its checks).
+// Labels whose name is not [a-zA-Z_][a-zA-Z0-9_]* (what Alertmanager 0.25
+// accepts) or whose value is not valid UTF-8 are dropped, logged and
+// counted; labels with an empty value are left out, as Prometheus does.
 //
 // # Delivery
 //
