@@ -66,6 +66,14 @@ type PathState struct {
 	Evaluated time.Time
 }
 
+// Unreadable reports whether the path has checks and its last read failed
+// (no permission, or any error other than a missing node): the paths that
+// raise ZnodeUnreadable. A path without checks is never unreadable, as it
+// never alerts.
+func (st *PathState) Unreadable() bool {
+	return st.Observation.ReadError != "" && st.Spec.HasChecks()
+}
+
 // Options configure a Watcher.
 type Options struct {
 	// Concurrency is how many reads may be in flight at once.
