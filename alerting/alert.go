@@ -40,6 +40,16 @@ func (k kind) alertName() string {
 	return AlertName
 }
 
+// kindOf returns the kind whose alert name is name.
+func kindOf(name string) (kind, bool) {
+	for k := range numKinds {
+		if k.alertName() == name {
+			return k, true
+		}
+	}
+	return 0, false
+}
+
 // observed returns the state of res that decides alerts of kind k.
 func (k kind) observed(res compliance.Result) compliance.State {
 	if k == unreadable {
@@ -70,6 +80,10 @@ const (
 // alert is one alert as queued for delivery. It is immutable once built:
 // queues and snapshots share it.
 type alert struct {
+	// kind and path are what the alert is about (its alertname and path
+	// labels).
+	kind        kind
+	path        string
 	labels      map[string]string
 	annotations map[string]string
 	startsAt    time.Time
@@ -146,19 +160,7 @@ func (b alertBuilder) buildKind(k kind, spec config.PathSpec, msg string, starts
 	raw[labelPath] = spec.Path
 	raw[labelCluster] = b.cluster
 
-	labels := make(map[string]string, len(raw))
-	var invalid []invalidLabel
-	for name, value := range raw {
-		switch {
-		case value == "":
-			// An empty value is an absent label.
-		// Legacy names: Alertmanager 0.25 refuses UTF-8 ones.
-		case !model.LegacyValidation.IsValidLabelName(name) || !utf8.ValidString(value):
-			invalid = append(invalid, invalidLabel{name: name, value: value})
-		default:
-			labels[name] = value
-		}
-	}
+	labels, invalid := validLabels(raw)
 
 	var annotations map[string]string
 	switch k {
@@ -184,17 +186,42 @@ func (b alertBuilder) buildKind(k kind, spec config.PathSpec, msg string, starts
 	if b.agent != "" {
 		annotations[annotationAgent] = b.agent
 	}
+	return newAlert(k, spec.Path, labels, annotations, startsAt), invalid
+}
+
+// newAlert returns a firing alert; it mends annotations that are not valid
+// UTF-8.
+func newAlert(k kind, path string, labels, annotations map[string]string, startsAt time.Time) *alert {
 	for name, value := range annotations {
 		// Annotations are text for people: mend rather than drop.
 		annotations[name] = strings.ToValidUTF8(value, "\uFFFD")
 	}
-
 	return &alert{
+		kind:        k,
+		path:        path,
 		labels:      labels,
 		annotations: annotations,
 		startsAt:    startsAt,
 		fingerprint: model.LabelsToSignature(labels),
-	}, invalid
+	}
+}
+
+// validLabels returns the labels of raw that Alertmanager accepts, and the
+// others. An empty value is an absent label, as in Prometheus.
+func validLabels(raw map[string]string) (map[string]string, []invalidLabel) {
+	labels := make(map[string]string, len(raw))
+	var invalid []invalidLabel
+	for name, value := range raw {
+		switch {
+		case value == "":
+		// Legacy names: Alertmanager 0.25 refuses UTF-8 ones.
+		case !model.LegacyValidation.IsValidLabelName(name) || !utf8.ValidString(value):
+			invalid = append(invalid, invalidLabel{name: name, value: value})
+		default:
+			labels[name] = value
+		}
+	}
+	return labels, invalid
 }
 
 // postable converts alerts to Alertmanager's wire type. Firing alerts end

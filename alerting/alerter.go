@@ -59,6 +59,10 @@ type Options struct {
 	// ExternalURL is where this agent is reached; alerts link to its
 	// /status page.
 	ExternalURL string
+	// FiringStore, when set, keeps the firing alerts in ZooKeeper while
+	// this agent leads, and gives them to it when it starts to lead, so
+	// that they go on firing with their start times whoever leads.
+	FiringStore *FiringStore
 	// Logger gets the alerter's log lines; nil discards them.
 	Logger log.Logger
 	// Registerer gets the alerter's metrics; nil leaves them unregistered.
@@ -103,11 +107,13 @@ type Alerter struct {
 	// leadMu serialises leadership terms.
 	leadMu sync.Mutex
 
-	// mu guards the engine and leadCtx. Alerts are queued under it, so the
-	// queues see transitions in order.
+	// mu guards the engine, leadCtx and recorder. Alerts are queued under
+	// it, so the queues see transitions in order.
 	mu      sync.Mutex
 	engine  *engine
 	leadCtx context.Context // nil when not leading
+	// recorder records the firing set during a term; nil without a store.
+	recorder *recorder
 }
 
 // New returns an Alerter. It delivers nothing until Lead is called.
@@ -256,8 +262,30 @@ func (a *Alerter) Lead(ctx context.Context) {
 	}
 	level.Info(a.logger).Log("msg", "leading: delivering alerts", "alertmanagers", len(a.ams))
 
+	// The alerts an earlier leader recorded come first: until they are
+	// merged, this agent's state is not the cluster's.
+	var (
+		rec  *recorder
+		recs []storedRecord
+	)
+	if a.opts.FiringStore != nil {
+		rec, recs = a.loadRecords(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+	}
+
 	a.mu.Lock()
 	a.leadCtx = ctx
+	if rec != nil {
+		recorded := rec.loaded(recs)
+		a.engine.adopt(recorded, a.opts.Now())
+		a.metrics.active.Set(float64(a.engine.firing()))
+		rec.markKeys(a.engine.firingKeys())
+		a.recorder = rec
+		a.metrics.records.Set(float64(len(recs)))
+		level.Info(a.logger).Log("msg", "took over the recorded firing alerts", "recorded", len(recorded), "firing", a.engine.firing())
+	}
 	snapshot := a.engine.snapshot()
 	for _, am := range a.ams {
 		am.reset()
@@ -269,11 +297,15 @@ func (a *Alerter) Lead(ctx context.Context) {
 	for _, am := range a.ams {
 		wg.Go(func() { am.run(ctx) })
 	}
+	if rec != nil {
+		wg.Go(func() { a.record(ctx, rec) })
+	}
 	<-ctx.Done()
 	wg.Wait()
 
 	a.mu.Lock()
 	a.leadCtx = nil
+	a.recorder = nil
 	for _, am := range a.ams {
 		am.reset()
 		am.closeIdle()
@@ -292,6 +324,16 @@ func (a *Alerter) Status() Status {
 		s.Alertmanagers = append(s.Alertmanagers, am.status())
 	}
 	return s
+}
+
+// AllPathsReported tells the Alerter that every monitored path has been
+// reported through Update at least once. From then on, a recorded firing
+// alert of a path it has not heard of is of a path no longer monitored,
+// and is resolved (also at once, for those taken over before).
+func (a *Alerter) AllPathsReported() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.deliverLocked(a.engine.reportedAll(a.opts.Now()))
 }
 
 // Firing returns the number of firing alerts.
@@ -340,6 +382,10 @@ func (a *Alerter) deliverLocked(out []*alert) {
 	}
 	for _, am := range a.ams {
 		am.enqueue(out)
+	}
+	if a.recorder != nil {
+		a.recorder.mark(out)
+		a.metrics.recordsPending.Set(float64(len(a.recorder.dirty) + len(a.recorder.strays)))
 	}
 }
 

@@ -37,8 +37,11 @@ type track struct {
 
 // pathState is what the engine knows about one path.
 type pathState struct {
-	spec   config.PathSpec
-	tracks [numKinds]track
+	spec config.PathSpec
+	// reported: an update was seen; a path adopted from the recorded firing
+	// set has none until the watcher reports it.
+	reported bool
+	tracks   [numKinds]track
 }
 
 func (p *pathState) deadline(t *track) time.Time { return t.errorSince.Add(p.spec.CancelTimeout) }
@@ -56,6 +59,9 @@ type engine struct {
 	// resolved holds resolved alerts still being resent, by fingerprint.
 	resolved map[uint64]*alert
 	nFiring  int
+	// allReported: every monitored path has been updated at least once, so
+	// a path the engine does not know is not monitored.
+	allReported bool
 }
 
 func newEngine(b alertBuilder, resolvedResendFor time.Duration, onInvalid func(string, []invalidLabel)) *engine {
@@ -76,6 +82,7 @@ func (e *engine) update(spec config.PathSpec, res compliance.Result, now time.Ti
 		e.paths[spec.Path] = p
 	}
 	p.spec = spec
+	p.reported = true
 	var out []*alert
 	for k := range numKinds {
 		out = append(out, e.observe(p, k, k.observed(res), res.Message, now)...)
