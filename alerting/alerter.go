@@ -252,7 +252,9 @@ func (a *Alerter) Run(ctx context.Context) error {
 }
 
 // Lead delivers alerts until ctx is done: the whole current state at once,
-// then every change and resend. No request starts after ctx is done, and
+// then every change and resend. With a FiringStore it then takes over the
+// alerts an earlier leader recorded, sends the state again, and keeps the
+// record of what fires while ctx lives. No request starts after ctx is done, and
 // requests in flight are cancelled. It returns when ctx is done.
 func (a *Alerter) Lead(ctx context.Context) {
 	a.leadMu.Lock()
@@ -262,30 +264,8 @@ func (a *Alerter) Lead(ctx context.Context) {
 	}
 	level.Info(a.logger).Log("msg", "leading: delivering alerts", "alertmanagers", len(a.ams))
 
-	// The alerts an earlier leader recorded come first: until they are
-	// merged, this agent's state is not the cluster's.
-	var (
-		rec  *recorder
-		recs []storedRecord
-	)
-	if a.opts.FiringStore != nil {
-		rec, recs = a.loadRecords(ctx)
-		if ctx.Err() != nil {
-			return
-		}
-	}
-
 	a.mu.Lock()
 	a.leadCtx = ctx
-	if rec != nil {
-		recorded := rec.loaded(recs)
-		a.engine.adopt(recorded, a.opts.Now())
-		a.metrics.active.Set(float64(a.engine.firing()))
-		rec.markKeys(a.engine.firingKeys())
-		a.recorder = rec
-		a.metrics.records.Set(float64(len(recs)))
-		level.Info(a.logger).Log("msg", "took over the recorded firing alerts", "recorded", len(recorded), "firing", a.engine.firing())
-	}
 	snapshot := a.engine.snapshot()
 	for _, am := range a.ams {
 		am.reset()
@@ -297,8 +277,8 @@ func (a *Alerter) Lead(ctx context.Context) {
 	for _, am := range a.ams {
 		wg.Go(func() { am.run(ctx) })
 	}
-	if rec != nil {
-		wg.Go(func() { a.record(ctx, rec) })
+	if a.opts.FiringStore != nil {
+		wg.Go(func() { a.takeOver(ctx) })
 	}
 	<-ctx.Done()
 	wg.Wait()

@@ -9,7 +9,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"maps"
-	"path"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -66,8 +66,9 @@ type FiringStore struct {
 	acl   []zk.ACL
 	fence func() string
 
-	mu     sync.Mutex
-	shards map[string]bool // shard directories known to exist
+	mu       sync.Mutex
+	dirReady bool            // the set's directory is known to exist
+	shards   map[string]bool // shard directories known to exist
 }
 
 // NewFiringStore returns a store in dir (<workspace>/firing) whose nodes
@@ -178,6 +179,10 @@ func decodeRecord(name string, data []byte) (*alert, error) {
 func (s *FiringStore) load(ctx context.Context) (recs []storedRecord, errs []error, err error) {
 	shards, _, err := s.zk.Children(s.dir)
 	if errors.Is(err, zk.ErrNoNode) {
+		s.mu.Lock()
+		s.shards = map[string]bool{}
+		s.dirReady = false
+		s.mu.Unlock()
 		return nil, nil, nil
 	}
 	if err != nil {
@@ -204,6 +209,7 @@ func (s *FiringStore) load(ctx context.Context) (recs []storedRecord, errs []err
 	}
 	s.mu.Lock()
 	s.shards = known
+	s.dirReady = true
 	s.mu.Unlock()
 
 	recs = make([]storedRecord, len(names))
@@ -278,69 +284,85 @@ type recordChange struct {
 // first, and returns how many were applied. fence is the leader's
 // election node at the start of its term.
 func (s *FiringStore) write(ctx context.Context, fence string, changes []recordChange) (int, error) {
+	if err := s.ensureDir(); err != nil {
+		return 0, err
+	}
 	done := 0
 	for done < len(changes) {
 		if err := ctx.Err(); err != nil {
 			return done, err
 		}
-		ops := []zkclient.Op{zkclient.CheckOp(fence, -1)}
-		size := 0
-		var shards []string
-		n := 0
-		for _, c := range changes[done:] {
-			cost := len(c.data) + len(s.nodePath(c.name))
-			if n > 0 && (n == maxBatchOps || size+cost > maxBatchBytes) {
-				break
-			}
-			n++
-			size += cost
-			p := s.nodePath(c.name)
-			switch {
-			case c.data == nil:
-				ops = append(ops, zkclient.DeleteOp(p, -1))
-			case c.exists:
-				ops = append(ops, zkclient.SetOp(p, c.data, -1))
-			default:
-				ops = append(ops, zkclient.CreateOp(p, c.data, s.acl))
-				shards = append(shards, s.shardDir(c.name))
-			}
-		}
-		if err := s.ensureShards(shards); err != nil {
-			return done, err
-		}
+		n, ops, shards := s.batch(fence, changes[done:])
 		if err := s.zk.Multi(ops...); err != nil {
 			return done, s.explain(fence, err)
 		}
+		s.mu.Lock()
+		for _, shard := range shards {
+			s.shards[shard] = true
+		}
+		s.mu.Unlock()
 		done += n
 	}
 	return done, nil
 }
 
-// ensureShards creates the shard directories not known to exist. This is
-// not fenced: an empty directory is harmless whoever creates it.
-func (s *FiringStore) ensureShards(dirs []string) error {
-	for _, dir := range dirs {
-		shard := path.Base(dir)
-		s.mu.Lock()
-		known := s.shards[shard]
-		s.mu.Unlock()
-		if known {
-			continue
+// batch returns the operations of the next transaction: the fence check,
+// the shard directories its creates need that are not known to exist, and
+// as many of changes as fit. It returns how many changes it took and the
+// shards it creates.
+func (s *FiringStore) batch(fence string, changes []recordChange) (int, []zkclient.Op, []string) {
+	ops := []zkclient.Op{zkclient.CheckOp(fence, -1)}
+	var records []zkclient.Op
+	var shards []string
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	size, n := 0, 0
+	for _, c := range changes {
+		p := s.nodePath(c.name)
+		cost := len(c.data) + 2*len(p)
+		if n > 0 && (len(ops)+len(records) >= maxBatchOps || size+cost > maxBatchBytes) {
+			break
 		}
-		if err := s.zk.EnsurePath(dir, s.acl); err != nil {
-			return fmt.Errorf("creating %s: %w", dir, err)
+		n++
+		size += cost
+		switch {
+		case c.data == nil:
+			records = append(records, zkclient.DeleteOp(p, -1))
+		case c.exists:
+			records = append(records, zkclient.SetOp(p, c.data, -1))
+		default:
+			if shard := c.name[:2]; !s.shards[shard] && !slices.Contains(shards, shard) {
+				shards = append(shards, shard)
+				ops = append(ops, zkclient.CreateOp(s.shardDir(c.name), nil, s.acl))
+			}
+			records = append(records, zkclient.CreateOp(p, c.data, s.acl))
 		}
-		s.mu.Lock()
-		s.shards[shard] = true
-		s.mu.Unlock()
 	}
+	return n, append(ops, records...), shards
+}
+
+// ensureDir creates the set's directory once. This is not fenced: an
+// empty directory is harmless whoever creates it.
+func (s *FiringStore) ensureDir() error {
+	s.mu.Lock()
+	ready := s.dirReady
+	s.mu.Unlock()
+	if ready {
+		return nil
+	}
+	if err := s.zk.EnsurePath(s.dir, s.acl); err != nil {
+		return fmt.Errorf("creating %s: %w", s.dir, err)
+	}
+	s.mu.Lock()
+	s.dirReady = true
+	s.mu.Unlock()
 	return nil
 }
 
 // explain tells a failed write whose fence is gone (ErrFenced) from one
 // that met the set in another state than expected.
 func (s *FiringStore) explain(fence string, err error) error {
-	if !errors.Is(err, zk.ErrNoNode) {
+	if !errors.Is(err, zk.ErrNoNode) && !errors.Is(err, zk.ErrNodeExists) {
 		return fmt.Errorf("writing the firing set: %w", err)
 	}
 	// The check or a set or delete found no node: ask the fence alone, in
@@ -349,9 +371,11 @@ func (s *FiringStore) explain(fence string, err error) error {
 	if cerr := s.zk.Multi(zkclient.CheckOp(fence, -1)); errors.Is(cerr, zk.ErrNoNode) {
 		return ErrFenced
 	}
-	// A shard directory may have been deleted under us.
+	// What this agent knows of the directories is out of date; the next
+	// load learns them again.
 	s.mu.Lock()
 	s.shards = map[string]bool{}
+	s.dirReady = false
 	s.mu.Unlock()
 	return fmt.Errorf("writing the firing set: %w", err)
 }

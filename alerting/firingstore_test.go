@@ -24,7 +24,7 @@ type storeEnv struct {
 	fence  string
 }
 
-func newStoreEnv(t *testing.T, addr, workspace string) *storeEnv {
+func newStoreEnv(t testing.TB, addr, workspace string) *storeEnv {
 	t.Helper()
 	client := testenv.ZKClient(t, zkclient.Options{ConnectString: addr})
 	open := zk.WorldACL(zk.PermAll)

@@ -120,6 +120,36 @@ func (a *Alerter) loadRecords(ctx context.Context) (*recorder, []storedRecord) {
 	}
 }
 
+// takeOver reads the alerts an earlier leader recorded, merges them into
+// the engine and sends the whole state again, then records what fires
+// until ctx is done. The state was sent once before the read: what this
+// agent knows does not wait for ZooKeeper, and Alertmanager keeps the
+// earliest start of an alert that is still active.
+func (a *Alerter) takeOver(ctx context.Context) {
+	rec, recs := a.loadRecords(ctx)
+	if rec == nil {
+		return
+	}
+	a.mu.Lock()
+	if !a.leadingLocked() {
+		a.mu.Unlock()
+		return
+	}
+	recorded := rec.loaded(recs)
+	a.engine.adopt(recorded, a.opts.Now())
+	a.metrics.active.Set(float64(a.engine.firing()))
+	a.metrics.records.Set(float64(len(recs)))
+	rec.markKeys(a.engine.firingKeys())
+	a.recorder = rec
+	snapshot := a.engine.snapshot()
+	for _, am := range a.ams {
+		am.enqueue(snapshot)
+	}
+	a.mu.Unlock()
+	level.Info(a.logger).Log("msg", "took over the recorded firing alerts", "recorded", len(recorded), "firing", a.Firing())
+	a.record(ctx, rec)
+}
+
 // record writes what changed in the firing set until ctx is done or the
 // term ended in ZooKeeper.
 func (a *Alerter) record(ctx context.Context, r *recorder) {
