@@ -64,6 +64,26 @@
 // cancelled and the queues are emptied (the next leader resends
 // everything, so these are not counted as dropped).
 //
+// # The firing set
+//
+// A follower's engine may not know what fires: it may have restarted (its
+// hold-downs start again) or not have read a path yet. So the leader keeps
+// the firing alerts in ZooKeeper (FiringStore, <workspace>/firing), and a
+// new leader takes them over: right after sending its own state it reads
+// them, merges them into its engine and sends the whole state again. A
+// recorded alert of a path whose alert fires here too keeps its recorded
+// start; of a path in Error (its hold-down still running here) or Unknown
+// here it fires with its recorded start; of a path OK here it is resolved;
+// of a path this agent has not heard of it fires as recorded until the path
+// is reported, or is resolved after AllPathsReported (the path is no
+// longer monitored).
+//
+// Writing the set never holds up Update or delivery: changes are marked
+// under the lock and written by the term's own goroutine, in transactions
+// of up to 500 operations that each first check the leader's election
+// node, so that an agent that lost the lead cannot write. Connection errors
+// are retried; a set found in another state than expected is read again.
+//
 // Each Alertmanager has its own bounded queue and sender goroutine, so a
 // dead one never delays another. The sender posts batches; a failed batch
 // is retried with exponential backoff (100ms up to the resend interval)
