@@ -1,8 +1,8 @@
 package alerting
 
-// Tests of the shipped Alertmanager configuration and templates for
-// ZnodeUnreadable: it is routed like ZnodeNotCompliant, with its own
-// wording.
+// Tests of the shipped Alertmanager templates for ZnodeUnreadable: its
+// own wording (TestDeployConfigRoutes checks it is routed like
+// ZnodeNotCompliant).
 
 import (
 	"encoding/json"
@@ -11,29 +11,6 @@ import (
 	"strings"
 	"testing"
 )
-
-func TestDeployConfigRoutesUnreadable(t *testing.T) {
-	for _, tc := range []struct {
-		labels []string
-		want   string
-	}{
-		{labels: []string{"email=a@b.c", "path=/x"}, want: "zk_monitor_email"},
-		{labels: []string{"slack_channel=ops", "path=/x"}, want: "zk_monitor_slack"},
-		{labels: []string{"email=a@b.c", "slack_channel=#ops", "path=/x"}, want: "zk_monitor_email,zk_monitor_slack"},
-		{labels: []string{"path=/x", "hipchat_room=Ops"}, want: "null"},
-	} {
-		t.Run(strings.Join(tc.labels, ","), func(t *testing.T) {
-			for _, name := range []string{AlertName, UnreadableAlertName} {
-				args := append([]string{"config", "routes", "test", "--config.file=" + deployConfig, "alertname=" + name, "cluster=prod", "severity=warning"}, tc.labels...)
-				out := amtool(t, args...)
-				lines := strings.Split(strings.TrimSpace(out), "\n")
-				if got := lines[len(lines)-1]; got != tc.want {
-					t.Errorf("%s: receivers %q, want %q\n%s", name, got, tc.want, out)
-				}
-			}
-		})
-	}
-}
 
 func TestDeployTemplatesUnreadable(t *testing.T) {
 	const summary = "Cannot read path: not authorized (check --zookeeper_user and the znode's ACL)"

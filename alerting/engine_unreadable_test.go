@@ -41,31 +41,23 @@ func TestEngineUnreadable(t *testing.T) {
 		notCompliantA = "ZnodeNotCompliant /a"
 	)
 	hold := 10 * time.Second
-	type event struct {
-		at      time.Duration
-		res     compliance.Result
-		advance bool
-		remove  bool
-		want    []string
-		firing  int
-	}
 	for _, tc := range []struct {
-		name   string
-		hold   time.Duration
-		events []event
+		name  string
+		hold  time.Duration
+		steps []step
 	}{
 		{
 			name: "no hold-down fires at once",
-			events: []event{
-				{res: resUnreadable, want: []string{"firing " + unreadableA}, firing: 1},
-				{at: time.Second, res: resUnreadable, firing: 1},
+			steps: []step{
+				{path: "/a", res: &resUnreadable, want: []string{"firing " + unreadableA}, firing: 1},
+				{at: time.Second, path: "/a", res: &resUnreadable, firing: 1},
 			},
 		},
 		{
 			name: "fires when the hold-down ends",
 			hold: hold,
-			events: []event{
-				{res: resUnreadable},
+			steps: []step{
+				{path: "/a", res: &resUnreadable},
 				{at: 5 * time.Second, advance: true},
 				{at: 10 * time.Second, advance: true, want: []string{"firing " + unreadableA}, firing: 1},
 			},
@@ -73,89 +65,73 @@ func TestEngineUnreadable(t *testing.T) {
 		{
 			name: "a successful read inside the hold-down cancels silently",
 			hold: hold,
-			events: []event{
-				{res: resUnreadable},
-				{at: 5 * time.Second, res: resReadOK},
+			steps: []step{
+				{path: "/a", res: &resUnreadable},
+				{at: 5 * time.Second, path: "/a", res: &resReadOK},
 				{at: time.Minute, advance: true},
 			},
 		},
 		{
 			name: "a successful read resolves",
-			events: []event{
-				{res: resUnreadable, want: []string{"firing " + unreadableA}, firing: 1},
-				{at: time.Second, res: resReadOK, want: []string{"resolved " + unreadableA}},
+			steps: []step{
+				{path: "/a", res: &resUnreadable, want: []string{"firing " + unreadableA}, firing: 1},
+				{at: time.Second, path: "/a", res: &resReadOK, want: []string{"resolved " + unreadableA}},
 			},
 		},
 		{
 			name: "readable again but failing checks: resolved, and the checks' alert takes over",
-			events: []event{
-				{res: resUnreadable, want: []string{"firing " + unreadableA}, firing: 1},
-				{at: time.Second, res: resReadError, want: []string{"firing " + notCompliantA, "resolved " + unreadableA}, firing: 1},
+			steps: []step{
+				{path: "/a", res: &resUnreadable, want: []string{"firing " + unreadableA}, firing: 1},
+				{at: time.Second, path: "/a", res: &resReadError, want: []string{"firing " + notCompliantA, "resolved " + unreadableA}, firing: 1},
 			},
 		},
 		{
 			name: "a lost connection neither fires nor resolves",
 			hold: hold,
-			events: []event{
-				{res: resUnreadable},
-				{at: 5 * time.Second, res: resStale},
+			steps: []step{
+				{path: "/a", res: &resUnreadable},
+				{at: 5 * time.Second, path: "/a", res: &resStale},
 				{at: time.Minute, advance: true},
-				{at: 2 * time.Minute, res: resUnreadable, want: []string{"firing " + unreadableA}, firing: 1},
-				{at: 3 * time.Minute, res: resStale, firing: 1},
+				{at: 2 * time.Minute, path: "/a", res: &resUnreadable, want: []string{"firing " + unreadableA}, firing: 1},
+				{at: 3 * time.Minute, path: "/a", res: &resStale, firing: 1},
 				{at: time.Hour, advance: true, firing: 1},
 			},
 		},
 		{
 			name: "never read is not unreadable",
-			events: []event{
-				{res: resNeverRead},
+			steps: []step{
+				{path: "/a", res: &resNeverRead},
 				{at: time.Hour, advance: true},
 			},
 		},
 		{
 			name: "a path without checks stays silent",
-			events: []event{
-				{res: resNoChecks},
+			steps: []step{
+				{path: "/a", res: &resNoChecks},
 				{at: time.Hour, advance: true},
 			},
 		},
 		{
 			name: "a firing non-compliance alert stays while the path cannot be read",
-			events: []event{
-				{res: resReadError, want: []string{"firing " + notCompliantA}, firing: 1},
-				{at: time.Second, res: resUnreadable, want: []string{"firing " + unreadableA}, firing: 2},
-				{at: 2 * time.Second, res: resReadOK, want: []string{"resolved " + notCompliantA, "resolved " + unreadableA}},
+			steps: []step{
+				{path: "/a", res: &resReadError, want: []string{"firing " + notCompliantA}, firing: 1},
+				{at: time.Second, path: "/a", res: &resUnreadable, want: []string{"firing " + unreadableA}, firing: 2},
+				{at: 2 * time.Second, path: "/a", res: &resReadOK, want: []string{"resolved " + notCompliantA, "resolved " + unreadableA}},
 			},
 		},
 		{
 			name: "removing the path resolves it",
-			events: []event{
-				{res: resUnreadable, want: []string{"firing " + unreadableA}, firing: 1},
-				{at: time.Second, remove: true, want: []string{"resolved " + unreadableA}},
+			steps: []step{
+				{path: "/a", res: &resUnreadable, want: []string{"firing " + unreadableA}, firing: 1},
+				{at: time.Second, path: "/a", remove: true, want: []string{"resolved " + unreadableA}},
 			},
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEngine(alertBuilder{cluster: "c"}, 15*time.Minute, nil)
-			spec := config.PathSpec{Path: "/a", CancelTimeout: tc.hold}
-			for i, ev := range tc.events {
-				now := t0.Add(ev.at)
-				var got []*alert
-				switch {
-				case ev.advance:
-					got = e.advance(now)
-				case ev.remove:
-					got = e.remove(spec.Path, now)
-				default:
-					got = e.update(spec, ev.res, now)
-				}
-				if d := describeKinds(got); !slices.Equal(d, ev.want) {
-					t.Fatalf("event %d: sent %q, want %q", i, d, ev.want)
-				}
-				if n := e.firing(); n != ev.firing {
-					t.Fatalf("event %d: %d firing, want %d", i, n, ev.firing)
-				}
+			for i := range tc.steps {
+				tc.steps[i].hold = tc.hold
 			}
+			runSteps(t, newEngine(alertBuilder{cluster: "c"}, 15*time.Minute, nil), tc.steps, describeKinds)
 		})
 	}
 }

@@ -65,12 +65,17 @@ func put(t *testing.T, alerts ...*alert) []recordChange {
 	return out
 }
 
-func TestFiringStoreRoundTrip(t *testing.T) {
+// startStore starts a ZooKeeper for one test and a store on it.
+func startStore(t *testing.T) *storeEnv {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("needs a real ZooKeeper")
 	}
-	zkServer := testenv.StartZooKeeper(t)
-	env := newStoreEnv(t, zkServer.Addr(), "/ws")
+	return newStoreEnv(t, testenv.StartZooKeeper(t).Addr(), "/ws")
+}
+
+func TestFiringStoreRoundTrip(t *testing.T) {
+	env := startStore(t)
 	ctx := context.Background()
 
 	start := time.Date(2026, 5, 31, 16, 20, 0, 123456789, time.UTC)
@@ -136,11 +141,7 @@ func TestFiringStoreRoundTrip(t *testing.T) {
 // TestFiringStoreFenced: once the leader's election node is gone, no write
 // gets through, not even part of a batch.
 func TestFiringStoreFenced(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs a real ZooKeeper")
-	}
-	zkServer := testenv.StartZooKeeper(t)
-	env := newStoreEnv(t, zkServer.Addr(), "/ws")
+	env := startStore(t)
 	ctx := context.Background()
 	first := firingAlertOf(notCompliant, "/first", t0)
 	if _, err := env.store.write(ctx, env.fence, put(t, first)); err != nil {
@@ -164,11 +165,7 @@ func TestFiringStoreFenced(t *testing.T) {
 // record with a huge summary (cut) and one too big to keep, and reads back
 // nodes that hold no usable record.
 func TestFiringStoreLimits(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs a real ZooKeeper")
-	}
-	zkServer := testenv.StartZooKeeper(t)
-	env := newStoreEnv(t, zkServer.Addr(), "/ws")
+	env := startStore(t)
 	ctx := context.Background()
 
 	var alerts []*alert

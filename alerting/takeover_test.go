@@ -40,15 +40,8 @@ func recordedPaths(t *testing.T, env *storeEnv) []string {
 // activeAlertNamed is activeAlert for one alert name.
 func activeAlertNamed(t *testing.T, am *testenv.Alertmanager, name, path string) (testenv.AMAlert, bool) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	alerts, err := am.Alerts(ctx)
-	if err != nil {
-		t.Logf("listing alerts: %v", err)
-		return testenv.AMAlert{}, false
-	}
-	for _, a := range alerts {
-		if a.Labels["alertname"] == name && a.Labels["path"] == path && a.Status.State == "active" {
+	for _, a := range am.AlertsWith(t, map[string]string{"alertname": name, "path": path}) {
+		if a.Status.State == "active" {
 			return a, true
 		}
 	}

@@ -1,7 +1,6 @@
 package daemon_test
 
 import (
-	"context"
 	"maps"
 	"net/url"
 	"reflect"
@@ -51,22 +50,7 @@ func TestUnreadablePathAlerts(t *testing.T) {
 	started := time.Now()
 	a := startAgent(t, opts)
 
-	unreadableAlerts := func() []testenv.AMAlert {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		alerts, err := am.Alerts(ctx)
-		if err != nil {
-			t.Logf("listing alerts: %v", err)
-			return nil
-		}
-		var out []testenv.AMAlert
-		for _, al := range alerts {
-			if al.Labels["cluster"] == "unreadable" {
-				out = append(out, al)
-			}
-		}
-		return out
-	}
+	unreadableAlerts := func() []testenv.AMAlert { return am.AlertsWith(t, map[string]string{"cluster": "unreadable"}) }
 	var fired testenv.AMAlert
 	eventually(t, func() bool {
 		alerts := unreadableAlerts()

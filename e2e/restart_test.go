@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"syscall"
@@ -38,22 +37,7 @@ func TestRollingRestartKeepsFiringAlert(t *testing.T) {
 	waitOneLeader(t, []*process{a}, 15*time.Second)
 	b := startAgent(t, "b", args...)
 
-	alertsOfX := func() []testenv.AMAlert {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		alerts, err := am.Alerts(ctx)
-		if err != nil {
-			t.Logf("listing alerts: %v", err)
-			return nil
-		}
-		var out []testenv.AMAlert
-		for _, al := range alerts {
-			if al.Labels["path"] == "/r/x" {
-				out = append(out, al)
-			}
-		}
-		return out
-	}
+	alertsOfX := func() []testenv.AMAlert { return am.AlertsWith(t, map[string]string{"path": "/r/x"}) }
 	var first testenv.AMAlert
 	testenv.Eventually(t, cancelTimeout+15*time.Second, 100*time.Millisecond, func() bool {
 		alerts := alertsOfX()
