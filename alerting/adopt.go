@@ -118,7 +118,7 @@ func (e *engine) sentByUs(r *alert) *alert {
 
 // endRecorded resolves a recorded alert that no path here fires.
 func (e *engine) endRecorded(r *alert, now time.Time) {
-	ended := r.resolvedAt(now)
+	ended := e.sentByUs(r).resolvedAt(now)
 	e.resolved[ended.fingerprint] = ended
 }
 

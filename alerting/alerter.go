@@ -286,6 +286,8 @@ func (a *Alerter) Lead(ctx context.Context) {
 	a.mu.Lock()
 	a.leadCtx = nil
 	a.recorder = nil
+	a.metrics.records.Set(0)
+	a.metrics.recordsPending.Set(0)
 	for _, am := range a.ams {
 		am.reset()
 		am.closeIdle()

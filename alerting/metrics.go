@@ -61,11 +61,11 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}),
 		records: f.NewGauge(prometheus.GaugeOpts{
 			Name: "zk_monitor_alert_records",
-			Help: "Number of firing alerts recorded in ZooKeeper for the next leader, as this agent last wrote or read them while leading.",
+			Help: "Number of firing alerts recorded in ZooKeeper for the next leader, as this agent wrote or read them; 0 unless it leads.",
 		}),
 		recordsPending: f.NewGauge(prometheus.GaugeOpts{
 			Name: "zk_monitor_alert_records_pending",
-			Help: "Number of firing alert changes the leader has not yet recorded in ZooKeeper.",
+			Help: "Number of changes of the firing alerts not yet recorded in ZooKeeper; 0 unless this agent leads.",
 		}),
 		recordFailures: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "zk_monitor_alert_record_failures_total",

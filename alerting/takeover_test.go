@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/go-kit/log"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/zk-monitor/zk_monitor/compliance"
 	"github.com/zk-monitor/zk_monitor/config"
@@ -128,6 +129,12 @@ func TestTakeoverKeepsFiringAlerts(t *testing.T) {
 	}, "/gone resolved and its record deleted: %v", recordedPaths(t, envB))
 	if b.Firing() != 2 {
 		t.Errorf("b has %d firing alerts, want 2", b.Firing())
+	}
+	testenv.Eventually(t, 10*time.Second, 20*time.Millisecond, func() bool {
+		return testutil.ToFloat64(b.metrics.records) == 2 && testutil.ToFloat64(b.metrics.recordsPending) == 0
+	}, "b's record gauges: %v recorded, %v pending", testutil.ToFloat64(b.metrics.records), testutil.ToFloat64(b.metrics.recordsPending))
+	if n := testutil.ToFloat64(a.metrics.records); n != 0 {
+		t.Errorf("a, no longer leading, shows %v records", n)
 	}
 }
 
