@@ -3,6 +3,7 @@ package alerting
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/go-kit/log/level"
@@ -47,6 +48,7 @@ func newRecorder(store *FiringStore, fence string) *recorder {
 // returns their alerts. Alerter.mu must be held.
 func (r *recorder) loaded(recs []storedRecord) []*alert {
 	r.written = make(map[string]uint64, len(recs))
+	r.strays = nil
 	var alerts []*alert
 	for _, rec := range recs {
 		r.written[rec.name] = rec.hash
@@ -223,7 +225,8 @@ func (a *Alerter) flush(ctx context.Context, r *recorder) error {
 		changes, keys, hashes = append(changes, recordChange{name: name, data: data, exists: exists}), append(keys, k), append(hashes, h)
 	}
 	for _, name := range strays {
-		if _, ok := r.written[name]; ok {
+		// A key's own change replaces what its node holds.
+		if _, ok := r.written[name]; ok && !slices.ContainsFunc(changes, func(c recordChange) bool { return c.name == name }) {
 			changes, keys, hashes = append(changes, recordChange{name: name}), append(keys, recordKey{}), append(hashes, 0)
 		}
 	}

@@ -191,3 +191,30 @@ func TestRecordingNeverBlocksDelivery(t *testing.T) {
 	check := newStoreEnv(t, zkServer.Addr(), "/ws")
 	testenv.Eventually(t, 15*time.Second, 20*time.Millisecond, func() bool { return slices.Equal(recordedPaths(t, check), []string{"ZnodeNotCompliant /z"}) }, "/z recorded after ZooKeeper came back")
 }
+
+// TestTakeoverDeletesUnusableRecords: nodes in the set that hold no
+// usable record are deleted by the next leader, or overwritten when they
+// are the node of an alert that fires.
+func TestTakeoverDeletesUnusableRecords(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs a real ZooKeeper and Alertmanager")
+	}
+	zkServer := testenv.StartZooKeeper(t)
+	am := testenv.StartAlertmanager(t, nullAMConfig)
+	env := newStoreEnv(t, zkServer.Addr(), "/ws")
+	garbage := []recordChange{
+		{name: nodeName(recordKey{path: "/garbage"}), data: []byte("{not json")},
+		{name: nodeName(recordKey{path: "/x"}), data: []byte("{not json either")},
+	}
+	if _, err := env.store.write(context.Background(), env.fence, garbage); err != nil {
+		t.Fatal(err)
+	}
+
+	a := storeAlerter(t, am, "a", env, nil)
+	a.Update(spec("/x"), errorResult(testMsg))
+	lead(t, a)
+	testenv.Eventually(t, 10*time.Second, 20*time.Millisecond, func() bool {
+		recs, bad, err := env.store.load(context.Background())
+		return err == nil && len(bad) == 0 && len(recs) == 1 && recs[0].alert.path == "/x"
+	}, "the set still holds unusable records: %v", recordedPaths(t, env))
+}
