@@ -254,8 +254,8 @@ func (a *Alerter) Run(ctx context.Context) error {
 // Lead delivers alerts until ctx is done: the whole current state at once,
 // then every change and resend. With a FiringStore it then takes over the
 // alerts an earlier leader recorded, sends the state again, and keeps the
-// record of what fires while ctx lives. No request starts after ctx is done, and
-// requests in flight are cancelled. It returns when ctx is done.
+// record of what fires while ctx lives. No request starts after ctx is
+// done, and requests in flight are cancelled. It returns when ctx is done.
 func (a *Alerter) Lead(ctx context.Context) {
 	a.leadMu.Lock()
 	defer a.leadMu.Unlock()
