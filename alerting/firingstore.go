@@ -27,6 +27,7 @@ type FiringZooKeeper interface {
 	Get(p string) ([]byte, *zk.Stat, error)
 	EnsurePath(p string, acl []zk.ACL) error
 	Multi(ops ...zkclient.Op) error
+	Check(p string, version int32) error
 }
 
 // Limits of the firing set in ZooKeeper. ZooKeeper refuses requests over
@@ -365,10 +366,10 @@ func (s *FiringStore) explain(fence string, err error) error {
 	if !errors.Is(err, zk.ErrNoNode) && !errors.Is(err, zk.ErrNodeExists) {
 		return fmt.Errorf("writing the firing set: %w", err)
 	}
-	// The check or a set or delete found no node: ask the fence alone, in
-	// a transaction too, which a server cut off from the quorum cannot
+	// The check or another operation failed: ask the fence alone, in a
+	// transaction too, which a server cut off from the quorum cannot
 	// answer from stale data.
-	if cerr := s.zk.Multi(zkclient.CheckOp(fence, -1)); errors.Is(cerr, zk.ErrNoNode) {
+	if cerr := s.zk.Check(fence, -1); errors.Is(cerr, zk.ErrNoNode) {
 		return ErrFenced
 	}
 	// What this agent knows of the directories is out of date; the next
