@@ -10,11 +10,53 @@ import (
 	"github.com/prometheus/alertmanager/api/v2/models"
 	"github.com/prometheus/common/model"
 
+	"github.com/zk-monitor/zk_monitor/compliance"
 	"github.com/zk-monitor/zk_monitor/config"
 )
 
-// AlertName is the alertname label of every alert zk_monitor sends.
-const AlertName = "ZnodeNotCompliant"
+// Alert names: a path whose checks fail, and a path with checks that
+// cannot be read.
+const (
+	AlertName           = "ZnodeNotCompliant"
+	UnreadableAlertName = "ZnodeUnreadable"
+)
+
+// kind is one of the alerts a path can raise. Each kind has its own life
+// (hold-down, firing, resolved) for the same path.
+type kind int
+
+const (
+	// notCompliant: the path's checks fail (compliance state Error).
+	notCompliant kind = iota
+	// unreadable: the path's reads fail (compliance.Result.Read Error).
+	unreadable
+	numKinds
+)
+
+func (k kind) alertName() string {
+	if k == unreadable {
+		return UnreadableAlertName
+	}
+	return AlertName
+}
+
+// kindOf returns the kind whose alert name is name.
+func kindOf(name string) (kind, bool) {
+	for k := range numKinds {
+		if k.alertName() == name {
+			return k, true
+		}
+	}
+	return 0, false
+}
+
+// observed returns the state of res that decides alerts of kind k.
+func (k kind) observed(res compliance.Result) compliance.State {
+	if k == unreadable {
+		return res.Read
+	}
+	return res.State
+}
 
 // DefaultSeverity is the severity label of paths that set none.
 const DefaultSeverity = "warning"
@@ -38,6 +80,10 @@ const (
 // alert is one alert as queued for delivery. It is immutable once built:
 // queues and snapshots share it.
 type alert struct {
+	// kind and path are what the alert is about (its alertname and path
+	// labels).
+	kind        kind
+	path        string
 	labels      map[string]string
 	annotations map[string]string
 	startsAt    time.Time
@@ -78,9 +124,18 @@ type alertBuilder struct {
 	agent   string
 }
 
-// build returns the alert for spec in Error with the compliance message
-// msg, starting at startsAt, and the labels it had to leave out.
+// build returns the ZnodeNotCompliant alert for spec in Error with the
+// compliance message msg, starting at startsAt, and the labels it had to
+// leave out.
 func (b alertBuilder) build(spec config.PathSpec, msg string, startsAt time.Time) (*alert, []invalidLabel) {
+	return b.buildKind(notCompliant, spec, msg, startsAt)
+}
+
+// buildKind returns the alert of kind k for spec, with the compliance
+// message msg, starting at startsAt, and the labels it had to leave out.
+// Both kinds carry the same routing labels, so that Alertmanager routes
+// them alike.
+func (b alertBuilder) buildKind(k kind, spec config.PathSpec, msg string, startsAt time.Time) (*alert, []invalidLabel) {
 	raw := make(map[string]string, len(spec.Labels)+7)
 	maps.Copy(raw, spec.Labels)
 	severity := spec.Severity
@@ -101,16 +156,64 @@ func (b alertBuilder) build(spec config.PathSpec, msg string, startsAt time.Time
 		raw[labelHipChatRoom] = spec.Alerter.HipChatRoom
 	}
 	// The identity of the alert: extra labels cannot replace it.
-	raw[labelAlertName] = AlertName
+	raw[labelAlertName] = k.alertName()
 	raw[labelPath] = spec.Path
 	raw[labelCluster] = b.cluster
 
+	labels, invalid := validLabels(raw)
+
+	var annotations map[string]string
+	switch k {
+	case unreadable:
+		// The path's summary and runbook are about its checks failing.
+		annotations = map[string]string{
+			annotationSummary:     msg,
+			annotationDescription: spec.Path + " cannot be read, so its checks are not evaluated.",
+		}
+	default:
+		summary := spec.Summary
+		if summary == "" {
+			summary = msg
+		}
+		annotations = map[string]string{
+			annotationSummary:     summary,
+			annotationDescription: spec.Path + " is in the Error state.",
+		}
+		if spec.RunbookURL != "" {
+			annotations[annotationRunbookURL] = spec.RunbookURL
+		}
+	}
+	if b.agent != "" {
+		annotations[annotationAgent] = b.agent
+	}
+	return newAlert(k, spec.Path, labels, annotations, startsAt), invalid
+}
+
+// newAlert returns a firing alert; it mends annotations that are not valid
+// UTF-8.
+func newAlert(k kind, path string, labels, annotations map[string]string, startsAt time.Time) *alert {
+	for name, value := range annotations {
+		// Annotations are text for people: mend rather than drop.
+		annotations[name] = strings.ToValidUTF8(value, "\uFFFD")
+	}
+	return &alert{
+		kind:        k,
+		path:        path,
+		labels:      labels,
+		annotations: annotations,
+		startsAt:    startsAt,
+		fingerprint: model.LabelsToSignature(labels),
+	}
+}
+
+// validLabels returns the labels of raw that Alertmanager accepts, and the
+// others. An empty value is an absent label, as in Prometheus.
+func validLabels(raw map[string]string) (map[string]string, []invalidLabel) {
 	labels := make(map[string]string, len(raw))
 	var invalid []invalidLabel
 	for name, value := range raw {
 		switch {
 		case value == "":
-			// An empty value is an absent label.
 		// Legacy names: Alertmanager 0.25 refuses UTF-8 ones.
 		case !model.LegacyValidation.IsValidLabelName(name) || !utf8.ValidString(value):
 			invalid = append(invalid, invalidLabel{name: name, value: value})
@@ -118,32 +221,7 @@ func (b alertBuilder) build(spec config.PathSpec, msg string, startsAt time.Time
 			labels[name] = value
 		}
 	}
-
-	summary := spec.Summary
-	if summary == "" {
-		summary = msg
-	}
-	annotations := map[string]string{
-		annotationSummary:     summary,
-		annotationDescription: spec.Path + " is in the Error state.",
-	}
-	if b.agent != "" {
-		annotations[annotationAgent] = b.agent
-	}
-	if spec.RunbookURL != "" {
-		annotations[annotationRunbookURL] = spec.RunbookURL
-	}
-	for name, value := range annotations {
-		// Annotations are text for people: mend rather than drop.
-		annotations[name] = strings.ToValidUTF8(value, "\uFFFD")
-	}
-
-	return &alert{
-		labels:      labels,
-		annotations: annotations,
-		startsAt:    startsAt,
-		fingerprint: model.LabelsToSignature(labels),
-	}, invalid
+	return labels, invalid
 }
 
 // postable converts alerts to Alertmanager's wire type. Firing alerts end

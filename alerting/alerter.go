@@ -59,6 +59,10 @@ type Options struct {
 	// ExternalURL is where this agent is reached; alerts link to its
 	// /status page.
 	ExternalURL string
+	// FiringStore, when set, keeps the firing alerts in ZooKeeper while
+	// this agent leads, and gives them to it when it starts to lead, so
+	// that they go on firing with their start times whoever leads.
+	FiringStore *FiringStore
 	// Logger gets the alerter's log lines; nil discards them.
 	Logger log.Logger
 	// Registerer gets the alerter's metrics; nil leaves them unregistered.
@@ -103,11 +107,13 @@ type Alerter struct {
 	// leadMu serialises leadership terms.
 	leadMu sync.Mutex
 
-	// mu guards the engine and leadCtx. Alerts are queued under it, so the
-	// queues see transitions in order.
+	// mu guards the engine, leadCtx and recorder. Alerts are queued under
+	// it, so the queues see transitions in order.
 	mu      sync.Mutex
 	engine  *engine
 	leadCtx context.Context // nil when not leading
+	// recorder records the firing set during a term; nil without a store.
+	recorder *recorder
 }
 
 // New returns an Alerter. It delivers nothing until Lead is called.
@@ -246,8 +252,10 @@ func (a *Alerter) Run(ctx context.Context) error {
 }
 
 // Lead delivers alerts until ctx is done: the whole current state at once,
-// then every change and resend. No request starts after ctx is done, and
-// requests in flight are cancelled. It returns when ctx is done.
+// then every change and resend. With a FiringStore it then takes over the
+// alerts an earlier leader recorded, sends the state again, and keeps the
+// record of what fires while ctx lives. No request starts after ctx is
+// done, and requests in flight are cancelled. It returns when ctx is done.
 func (a *Alerter) Lead(ctx context.Context) {
 	a.leadMu.Lock()
 	defer a.leadMu.Unlock()
@@ -269,11 +277,17 @@ func (a *Alerter) Lead(ctx context.Context) {
 	for _, am := range a.ams {
 		wg.Go(func() { am.run(ctx) })
 	}
+	if a.opts.FiringStore != nil {
+		wg.Go(func() { a.takeOver(ctx) })
+	}
 	<-ctx.Done()
 	wg.Wait()
 
 	a.mu.Lock()
 	a.leadCtx = nil
+	a.recorder = nil
+	a.metrics.records.Set(0)
+	a.metrics.recordsPending.Set(0)
 	for _, am := range a.ams {
 		am.reset()
 		am.closeIdle()
@@ -292,6 +306,16 @@ func (a *Alerter) Status() Status {
 		s.Alertmanagers = append(s.Alertmanagers, am.status())
 	}
 	return s
+}
+
+// AllPathsReported tells the Alerter that every monitored path has been
+// reported through Update at least once. From then on, a recorded firing
+// alert of a path it has not heard of is of a path no longer monitored,
+// and is resolved (also at once, for those taken over before).
+func (a *Alerter) AllPathsReported() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.deliverLocked(a.engine.reportedAll(a.opts.now()))
 }
 
 // firing returns the number of firing alerts.
@@ -340,6 +364,10 @@ func (a *Alerter) deliverLocked(out []*alert) {
 	}
 	for _, am := range a.ams {
 		am.enqueue(out)
+	}
+	if a.recorder != nil {
+		a.recorder.mark(out)
+		a.metrics.recordsPending.Set(float64(len(a.recorder.dirty) + len(a.recorder.strays)))
 	}
 }
 

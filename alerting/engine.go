@@ -7,7 +7,7 @@ import (
 	"github.com/zk-monitor/zk_monitor/config"
 )
 
-// phase is where a path stands in its alert's life.
+// phase is where an alert stands in its life.
 type phase int
 
 const (
@@ -19,9 +19,9 @@ const (
 	phaseFiring
 )
 
-// pathState is what the engine knows about one path.
-type pathState struct {
-	spec  config.PathSpec
+// track is what the engine knows about one kind of alert of one path.
+type track struct {
+	// state is the last observed state deciding this kind.
 	state compliance.State
 	// message is the last Error message.
 	message string
@@ -35,7 +35,16 @@ type pathState struct {
 	alert *alert
 }
 
-func (p *pathState) deadline() time.Time { return p.errorSince.Add(p.spec.CancelTimeout) }
+// pathState is what the engine knows about one path.
+type pathState struct {
+	spec config.PathSpec
+	// reported: an update was seen; a path adopted from the recorded firing
+	// set has none until the watcher reports it.
+	reported bool
+	tracks   [numKinds]track
+}
+
+func (p *pathState) deadline(t *track) time.Time { return t.errorSince.Add(p.spec.CancelTimeout) }
 
 // engine is the per-path transition engine. It is not safe for concurrent
 // use; Alerter serialises access. Its methods return the alerts to deliver
@@ -50,6 +59,9 @@ type engine struct {
 	// resolved holds resolved alerts still being resent, by fingerprint.
 	resolved map[uint64]*alert
 	nFiring  int
+	// allReported: every monitored path has been updated at least once, so
+	// a path the engine does not know is not monitored.
+	allReported bool
 }
 
 func newEngine(b alertBuilder, resolvedResendFor time.Duration, onInvalid func(string, []invalidLabel)) *engine {
@@ -66,56 +78,69 @@ func newEngine(b alertBuilder, resolvedResendFor time.Duration, onInvalid func(s
 func (e *engine) update(spec config.PathSpec, res compliance.Result, now time.Time) []*alert {
 	p, ok := e.paths[spec.Path]
 	if !ok {
-		p = &pathState{state: compliance.Unknown}
+		p = &pathState{}
 		e.paths[spec.Path] = p
 	}
 	p.spec = spec
-	p.state = res.State
-	if res.State == compliance.Error {
-		p.message = res.Message
+	p.reported = true
+	var out []*alert
+	for k := range numKinds {
+		out = append(out, e.observe(p, k, k.observed(res), res.Message, now)...)
+	}
+	return out
+}
+
+// observe applies one observed state to the track of kind k.
+func (e *engine) observe(p *pathState, k kind, state compliance.State, msg string, now time.Time) []*alert {
+	t := &p.tracks[k]
+	t.state = state
+	if state == compliance.Error {
+		t.message = msg
 	}
 
-	switch p.phase {
+	switch t.phase {
 	case phaseIdle:
-		if res.State == compliance.Error {
-			p.phase = phasePending
-			p.errorSince = now
-			p.holdExpired = false
-			return e.fireIfDue(p, now)
+		if state == compliance.Error {
+			t.phase = phasePending
+			t.errorSince = now
+			t.holdExpired = false
+			return e.fireIfDue(p, k, now)
 		}
 	case phasePending:
-		switch res.State {
+		switch state {
 		case compliance.OK:
 			// Back in spec inside the hold-down: cancel silently.
-			p.phase = phaseIdle
-			p.holdExpired = false
+			t.phase = phaseIdle
+			t.holdExpired = false
 		case compliance.Error:
-			if p.holdExpired {
-				return e.fire(p, now)
+			if t.holdExpired {
+				return e.fire(p, k, now)
 			}
 			// The hold-down may have been shortened by a reload.
-			return e.fireIfDue(p, now)
+			return e.fireIfDue(p, k, now)
 		}
 	case phaseFiring:
-		switch res.State {
+		switch state {
 		case compliance.OK:
-			return e.resolve(p, now)
+			return e.resolve(p, k, now)
 		case compliance.Error:
-			return e.refresh(p, now)
+			return e.refresh(p, k, now)
 		}
 	}
 	return nil
 }
 
-// remove forgets path, resolving its alert if it fires.
+// remove forgets path, resolving its alerts that fire.
 func (e *engine) remove(path string, now time.Time) []*alert {
 	p, ok := e.paths[path]
 	if !ok {
 		return nil
 	}
 	var out []*alert
-	if p.phase == phaseFiring {
-		out = e.resolve(p, now)
+	for k := range numKinds {
+		if p.tracks[k].phase == phaseFiring {
+			out = append(out, e.resolve(p, k, now)...)
+		}
 	}
 	delete(e.paths, path)
 	return out
@@ -125,15 +150,18 @@ func (e *engine) remove(path string, now time.Time) []*alert {
 func (e *engine) advance(now time.Time) []*alert {
 	var out []*alert
 	for _, p := range e.paths {
-		if p.phase != phasePending || p.holdExpired || now.Before(p.deadline()) {
-			continue
+		for k := range numKinds {
+			t := &p.tracks[k]
+			if t.phase != phasePending || t.holdExpired || now.Before(p.deadline(t)) {
+				continue
+			}
+			if t.state == compliance.Error {
+				out = append(out, e.fire(p, k, now)...)
+				continue
+			}
+			// Unknown decides nothing: wait for the next real observation.
+			t.holdExpired = true
 		}
-		if p.state == compliance.Error {
-			out = append(out, e.fire(p, now)...)
-			continue
-		}
-		// Unknown decides nothing: wait for the next real observation.
-		p.holdExpired = true
 	}
 	return out
 }
@@ -152,11 +180,14 @@ func (e *engine) nextDeadline() (time.Time, bool) {
 	var next time.Time
 	found := false
 	for _, p := range e.paths {
-		if p.phase != phasePending || p.holdExpired {
-			continue
-		}
-		if d := p.deadline(); !found || d.Before(next) {
-			next, found = d, true
+		for k := range numKinds {
+			t := &p.tracks[k]
+			if t.phase != phasePending || t.holdExpired {
+				continue
+			}
+			if d := p.deadline(t); !found || d.Before(next) {
+				next, found = d, true
+			}
 		}
 	}
 	return next, found
@@ -165,13 +196,15 @@ func (e *engine) nextDeadline() (time.Time, bool) {
 // snapshot returns the whole current state: the firing alerts and the
 // resolved ones still being resent.
 func (e *engine) snapshot() []*alert {
-	out := make([]*alert, 0, len(e.resolved)+len(e.paths))
+	out := make([]*alert, 0, len(e.resolved)+e.nFiring)
 	for _, a := range e.resolved {
 		out = append(out, a)
 	}
 	for _, p := range e.paths {
-		if p.phase == phaseFiring {
-			out = append(out, p.alert)
+		for k := range numKinds {
+			if p.tracks[k].phase == phaseFiring {
+				out = append(out, p.tracks[k].alert)
+			}
 		}
 	}
 	return out
@@ -180,23 +213,24 @@ func (e *engine) snapshot() []*alert {
 // firing returns the number of firing alerts.
 func (e *engine) firing() int { return e.nFiring }
 
-func (e *engine) fireIfDue(p *pathState, now time.Time) []*alert {
-	if now.Before(p.deadline()) {
+func (e *engine) fireIfDue(p *pathState, k kind, now time.Time) []*alert {
+	if now.Before(p.deadline(&p.tracks[k])) {
 		return nil
 	}
-	return e.fire(p, now)
+	return e.fire(p, k, now)
 }
 
-// fire turns p's pending alert into a firing one.
-func (e *engine) fire(p *pathState, now time.Time) []*alert {
-	a, invalid := e.builder.build(p.spec, p.message, now)
+// fire turns the pending alert of kind k into a firing one.
+func (e *engine) fire(p *pathState, k kind, now time.Time) []*alert {
+	t := &p.tracks[k]
+	a, invalid := e.builder.buildKind(k, p.spec, t.message, now)
 	e.reportInvalid(p.spec.Path, invalid)
-	if p.phase != phaseFiring {
+	if t.phase != phaseFiring {
 		e.nFiring++
 	}
-	p.phase = phaseFiring
-	p.holdExpired = false
-	p.alert = a
+	t.phase = phaseFiring
+	t.holdExpired = false
+	t.alert = a
 	// The same label set may still be resent as resolved: it fires again.
 	delete(e.resolved, a.fingerprint)
 	return []*alert{a}
@@ -204,31 +238,33 @@ func (e *engine) fire(p *pathState, now time.Time) []*alert {
 
 // refresh rebuilds a firing alert from the latest spec and message and
 // returns what must be sent if it changed.
-func (e *engine) refresh(p *pathState, now time.Time) []*alert {
-	a, invalid := e.builder.build(p.spec, p.message, p.alert.startsAt)
-	if a.sameContent(p.alert) {
+func (e *engine) refresh(p *pathState, k kind, now time.Time) []*alert {
+	t := &p.tracks[k]
+	a, invalid := e.builder.buildKind(k, p.spec, t.message, t.alert.startsAt)
+	if a.sameContent(t.alert) {
 		return nil
 	}
 	e.reportInvalid(p.spec.Path, invalid)
 	var out []*alert
-	if a.fingerprint != p.alert.fingerprint {
+	if a.fingerprint != t.alert.fingerprint {
 		// Other labels make another alert: end the old one.
-		old := p.alert.resolvedAt(now)
+		old := t.alert.resolvedAt(now)
 		e.resolved[old.fingerprint] = old
 		delete(e.resolved, a.fingerprint)
 		out = append(out, old)
 	}
-	p.alert = a
+	t.alert = a
 	return append(out, a)
 }
 
-// resolve ends p's firing alert.
-func (e *engine) resolve(p *pathState, now time.Time) []*alert {
-	r := p.alert.resolvedAt(now)
+// resolve ends the firing alert of kind k.
+func (e *engine) resolve(p *pathState, k kind, now time.Time) []*alert {
+	t := &p.tracks[k]
+	r := t.alert.resolvedAt(now)
 	e.resolved[r.fingerprint] = r
 	e.nFiring--
-	p.phase = phaseIdle
-	p.alert = nil
+	t.phase = phaseIdle
+	t.alert = nil
 	return []*alert{r}
 }
 

@@ -16,15 +16,45 @@ var t0 = time.Date(2024, 5, 31, 16, 20, 0, 0, time.UTC)
 // removal; want lists what must be sent at once ("firing /a",
 // "resolved /a"), firing the number of firing alerts afterwards.
 type step struct {
-	at      time.Duration
-	path    string
-	state   compliance.State
-	msg     string
+	at    time.Duration
+	path  string
+	state compliance.State
+	msg   string
+	// res, when set, is the whole result instead of state and msg.
+	res     *compliance.Result
 	hold    time.Duration
 	advance bool
 	remove  bool
 	want    []string
 	firing  int
+}
+
+// runSteps plays steps on e, describing what each sent with describe.
+func runSteps(t *testing.T, e *engine, steps []step, describe func([]*alert) []string) {
+	t.Helper()
+	for i, s := range steps {
+		now := t0.Add(s.at)
+		var got []*alert
+		switch {
+		case s.advance:
+			got = e.advance(now)
+		case s.remove:
+			got = e.remove(s.path, now)
+		default:
+			spec := config.PathSpec{Path: s.path, CancelTimeout: s.hold}
+			res := compliance.Result{State: s.state, Message: s.msg}
+			if s.res != nil {
+				res = *s.res
+			}
+			got = e.update(spec, res, now)
+		}
+		if d := describe(got); !slices.Equal(d, s.want) {
+			t.Fatalf("step %d: sent %q, want %q", i, d, s.want)
+		}
+		if n := e.firing(); n != s.firing {
+			t.Fatalf("step %d: %d firing, want %d", i, n, s.firing)
+		}
+	}
 }
 
 func describe(alerts []*alert) []string {
@@ -177,26 +207,7 @@ func TestEngineTransitions(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEngine(alertBuilder{cluster: "c"}, 15*time.Minute, nil)
-			for i, s := range tc.steps {
-				now := t0.Add(s.at)
-				var got []*alert
-				switch {
-				case s.advance:
-					got = e.advance(now)
-				case s.remove:
-					got = e.remove(s.path, now)
-				default:
-					spec := config.PathSpec{Path: s.path, CancelTimeout: s.hold}
-					got = e.update(spec, compliance.Result{State: s.state, Message: s.msg}, now)
-				}
-				if d := describe(got); !slices.Equal(d, s.want) {
-					t.Fatalf("step %d: sent %q, want %q", i, d, s.want)
-				}
-				if n := e.firing(); n != s.firing {
-					t.Fatalf("step %d: %d firing, want %d", i, n, s.firing)
-				}
-			}
+			runSteps(t, newEngine(alertBuilder{cluster: "c"}, 15*time.Minute, nil), tc.steps, describe)
 		})
 	}
 }

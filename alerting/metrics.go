@@ -16,12 +16,16 @@ type metrics struct {
 	lastSuccess   *prometheus.GaugeVec
 	active        prometheus.Gauge
 	invalidLabels prometheus.Counter
+
+	records        prometheus.Gauge
+	recordsPending prometheus.Gauge
+	recordFailures *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
 	f := promauto.With(reg)
 	am := []string{"alertmanager"}
-	return &metrics{
+	m := &metrics{
 		sent: f.NewCounterVec(prometheus.CounterOpts{
 			Name: "zk_monitor_alertmanager_alerts_sent_total",
 			Help: "Total number of alerts the Alertmanager accepted.",
@@ -55,7 +59,23 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "zk_monitor_alerts_invalid_labels_total",
 			Help: "Total number of labels left out of alerts because Alertmanager would reject their name or value.",
 		}),
+		records: f.NewGauge(prometheus.GaugeOpts{
+			Name: "zk_monitor_alert_records",
+			Help: "Number of firing alerts recorded in ZooKeeper for the next leader, as this agent wrote or read them; 0 unless it leads.",
+		}),
+		recordsPending: f.NewGauge(prometheus.GaugeOpts{
+			Name: "zk_monitor_alert_records_pending",
+			Help: "Number of changes of the firing alerts not yet recorded in ZooKeeper; 0 unless this agent leads.",
+		}),
+		recordFailures: f.NewCounterVec(prometheus.CounterOpts{
+			Name: "zk_monitor_alert_record_failures_total",
+			Help: "Total number of failed reads (load), writes (write) and encodings (encode) of the firing alerts recorded in ZooKeeper.",
+		}, []string{"op"}),
 	}
+	for _, op := range []string{"load", "write", "encode"} {
+		m.recordFailures.WithLabelValues(op)
+	}
+	return m
 }
 
 // forAlertmanager creates the series of one Alertmanager, so they exist

@@ -76,6 +76,7 @@ var (
 	famSpec       = family{"zk_monitor_znode_spec_info", "The limits the configuration sets for the znode, as labels (min_children, max_children, children_matching, ephemeral, min_data_bytes, max_data_bytes, max_age_seconds); always 1."}
 	famStale      = family{"zk_monitor_znode_stale", "Whether the exported values of the znode may be out of date because the ZooKeeper connection was lost and it was not read again yet (1) or not (0)."}
 	famWatched    = family{"zk_monitor_watched_paths", "Number of znode paths being monitored, glob matches included."}
+	famUnreadable = family{"zk_monitor_unreadable_paths", "Number of monitored znode paths with checks whose last read failed (no permission, or any error other than a missing znode)."}
 )
 
 // pathSeries are one path's series; nil where a series is absent.
@@ -151,6 +152,16 @@ func (g *Gatherer) Gather() ([]*dto.MetricFamily, error) {
 	pick(famSpec, func(s *pathSeries) *dto.Metric { return s.spec })
 	pick(famStale, func(s *pathSeries) *dto.Metric { return s.stale })
 	families = append(families, gaugeFamily(famWatched, []*dto.Metric{gauge(nil, float64(len(snapshot)))}))
+	// One series for the agent rather than one per path: a path that can
+	// be read costs nothing, and which paths cannot is on /status and in
+	// their ZnodeUnreadable alerts.
+	unreadable := 0
+	for _, st := range snapshot {
+		if st.Unreadable() {
+			unreadable++
+		}
+	}
+	families = append(families, gaugeFamily(famUnreadable, []*dto.Metric{gauge(nil, float64(unreadable))}))
 
 	sort.Slice(families, func(i, j int) bool { return families[i].GetName() < families[j].GetName() })
 	return families, err

@@ -86,7 +86,7 @@ func startSpecs(t *testing.T, yaml string, setup func(admin *zkclient.Client)) *
 }
 
 func failed(msg string) compliance.Result {
-	return compliance.Result{State: compliance.Error, Message: msg}
+	return compliance.Result{State: compliance.Error, Message: msg, Read: compliance.OK}
 }
 
 // createData creates p (its parents must exist) holding data.

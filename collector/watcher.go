@@ -66,6 +66,14 @@ type PathState struct {
 	Evaluated time.Time
 }
 
+// Unreadable reports whether the path has checks and its last read failed
+// (no permission, or any error other than a missing node): the paths that
+// raise ZnodeUnreadable. A path without checks is never unreadable, as it
+// never alerts.
+func (st *PathState) Unreadable() bool {
+	return st.Observation.ReadError != "" && st.Spec.HasChecks()
+}
+
 // Options configure a Watcher.
 type Options struct {
 	// Concurrency is how many reads may be in flight at once.
@@ -181,7 +189,8 @@ func (w *Watcher) Run(ctx context.Context) error {
 	return nil
 }
 
-// Synced is closed once every path has been read at least once.
+// Synced is closed once every path has been read at least once, and the
+// listener told about it.
 func (w *Watcher) Synced() <-chan struct{} { return w.syncedCh }
 
 // Connected reports whether the Watcher currently has a ZooKeeper session.
@@ -608,10 +617,7 @@ func (w *Watcher) work(ctx context.Context) {
 
 // connectionError reports errors after which the path is re-read on the
 // next session rather than retried now.
-func connectionError(err error) bool {
-	return errors.Is(err, zk.ErrConnectionClosed) || errors.Is(err, zk.ErrNoServer) ||
-		errors.Is(err, zk.ErrClosing) || errors.Is(err, zk.ErrSessionExpired) || errors.Is(err, zk.ErrSessionMoved)
-}
+func connectionError(err error) bool { return zkclient.IsConnectionError(err) }
 
 // readPath reads one path and leaves watches on it: a child watch when it
 // exists (also fires on its deletion), an exists watch when it does not, a
@@ -815,10 +821,12 @@ func (w *Watcher) store(p string, epoch uint64, readFor config.PathSpec, obs com
 	changed := next.Result != st.Result || prev.Stale
 	w.states[p] = &next
 	w.gen.Add(1)
-	w.checkSyncedLocked()
 	if changed || !prev.Known {
 		w.notifyLocked([]*PathState{&next})
 	}
+	// After the listener heard of the path: once Synced is closed, it has
+	// heard of every path.
+	w.checkSyncedLocked()
 	w.mu.Unlock()
 }
 

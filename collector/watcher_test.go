@@ -99,11 +99,11 @@ func (h *harness) waitResult(path string, want compliance.Result) {
 }
 
 func ok() compliance.Result {
-	return compliance.Result{State: compliance.OK, Message: "All checks pass."}
+	return compliance.Result{State: compliance.OK, Message: "All checks pass.", Read: compliance.OK}
 }
 
 func tooFew(found, min int) compliance.Result {
-	return compliance.Result{State: compliance.Error, Message: fmt.Sprintf("Found children (%d) less than minimum (%d)", found, min)}
+	return compliance.Result{State: compliance.Error, Message: fmt.Sprintf("Found children (%d) less than minimum (%d)", found, min), Read: compliance.OK}
 }
 
 func create(t *testing.T, c *zkclient.Client, paths ...string) {

@@ -82,6 +82,12 @@ type Observation struct {
 type Result struct {
 	State   State
 	Message string
+	// Read says whether the path can be read, for a path with checks: OK
+	// after a successful read, Error when the last read failed (the
+	// Message says why and State is Unknown), and Unknown when there is
+	// nothing to go by: no checks, never read, or the connection was lost
+	// since (a lost connection is not a failed read).
+	Read State
 }
 
 // Messages of the Unknown and OK results.
@@ -105,7 +111,11 @@ func Evaluate(spec config.PathSpec, obs Observation, now time.Time) Result {
 	case !spec.HasChecks():
 		return Result{State: Unknown, Message: MsgNoChecks}
 	case obs.ReadError != "":
-		return Result{State: Unknown, Message: msgCannotRead + obs.ReadError}
+		read := Error
+		if obs.Stale {
+			read = Unknown
+		}
+		return Result{State: Unknown, Message: msgCannotRead + obs.ReadError, Read: read}
 	case !obs.Known:
 		return Result{State: Unknown, Message: MsgNeverRead}
 	}
@@ -113,6 +123,7 @@ func Evaluate(spec config.PathSpec, obs Observation, now time.Time) Result {
 	if obs.Stale {
 		return Result{State: Unknown, Message: msgStale + r.Message}
 	}
+	r.Read = OK
 	return r
 }
 

@@ -119,7 +119,7 @@ func evaluateData(t *testing.T, spec config.PathSpec, data []byte, spent string)
 		t.Fatalf("%s on %q, stale: %+v, want Unknown with %q", spec.Data, data, got, msgStale+res.Message)
 	}
 	missing := Observation{Known: true, Data: data}
-	if got := Evaluate(spec, missing, testNow); got != (Result{Error, "Path does not exist"}) {
+	if got := Evaluate(spec, missing, testNow); got != (Result{Error, "Path does not exist", OK}) {
 		t.Fatalf("%s, missing node: %+v", spec.Data, got)
 	}
 	return res

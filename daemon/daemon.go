@@ -233,8 +233,12 @@ func (d *Daemon) run(ctx context.Context, reload <-chan struct{}, httpConfig *pr
 		// The cluster defaults an empty name to <hostname>-<pid>.
 		AgentName:   d.cluster.AgentName(),
 		ExternalURL: agentURL,
-		Logger:      log.With(logger, "component", "alerting"),
-		Registerer:  reg,
+		// The leader keeps the firing alerts in the cluster's workspace,
+		// fenced by its election node, for whoever leads next.
+		FiringStore: alerting.NewFiringStore(client, d.cluster.Workspace()+"/firing",
+			zkclient.DigestACL(opts.ZooKeeperUser, opts.ZooKeeperPass), d.cluster.FencePath),
+		Logger:     log.With(logger, "component", "alerting"),
+		Registerer: reg,
 	})
 	if err != nil {
 		return err
@@ -298,6 +302,17 @@ func (d *Daemon) run(ctx context.Context, reload <-chan struct{}, httpConfig *pr
 	level.Info(logger).Log("msg", "zk_monitor started", "version", agentVersion(), "build", version.Info(), "zookeeper", opts.ZooKeeper,
 		"agent", d.cluster.AgentName(), "paths", len(d.cfg.Paths))
 	start("watcher", func() error { return d.watcher.Run(ctx) })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		select {
+		case <-ctx.Done():
+		case <-d.watcher.Synced():
+			// Every monitored path has been reported to the alerter: a
+			// recorded alert of another path is of one no longer monitored.
+			d.alerter.AllPathsReported()
+		}
+	}()
 	start("alerting", func() error { return d.alerter.Run(ctx) })
 	start("cluster", func() error { return d.cluster.Run(ctx, d.alerter.Lead) })
 	start("clock skew", func() error { return skew.Run(ctx) })

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # make bench: runs zk_monitor's benchmarks against a real ZooKeeper and
-# Alertmanager on loopback (packages collector, bench and zkclient, see
-# bench/doc.go)
+# Alertmanager on loopback (packages collector, bench, zkclient and
+# alerting, see bench/doc.go)
 # and prints a Markdown table of the figures beside their baselines, also
 # written to .bench/results.md. Raw `go test -bench` output: .bench/raw.txt.
 #   BENCH_FULL=1      include 100,000 watched paths (default 1; 0 for a quick run)
 #   BENCH_ONLY="a b"  run only these sets (scrape10k gauge alert failover
 #                     reconnect huge restart hung scale-sync scale-scrape
-#                     hostile); the others'
+#                     hostile firing-set); the others'
 #                     figures show as n/a
 #   BENCH_PROFILE=1   also write CPU profiles of the scale runs to .bench/*.cpu
 #                     and heap profiles after each sync (.bench/sync-N.heap)
@@ -28,6 +28,7 @@ failed=()
 "$GO" test -c -o "$OUT/collector.test" ./collector || exit 1
 "$GO" test -c -o "$OUT/bench.test" ./bench || exit 1
 "$GO" test -c -o "$OUT/zkclient.test" ./zkclient || exit 1
+"$GO" test -c -o "$OUT/alerting.test" ./alerting || exit 1
 abs_out=$(cd "$OUT" && pwd)
 
 # run PKG NAME ARGS...: runs one benchmark set of a compiled test binary in
@@ -68,6 +69,7 @@ run bench maxage -test.bench '^BenchmarkMaxAgeIdle$' -test.benchtime 1x -test.ti
 run bench scale-sync -test.bench '^BenchmarkScale$/paths=/^(sync|rawsync|naive)$' -test.benchtime 1x -test.timeout 30m
 run bench scale-scrape -test.bench '^BenchmarkScale$/paths=/^(scrape|change)$' -test.benchtime 20x -test.timeout 30m
 run bench hostile -test.bench '^BenchmarkHostileClients$' -test.benchtime 1x -test.timeout 20m
+run alerting firing-set -test.bench '^BenchmarkFiringSet$' -test.benchtime 1x -test.timeout 30m
 
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 elapsed=$(($(date +%s) - started))
@@ -196,6 +198,11 @@ zk_version=$(ls /usr/share/java/ 2>/dev/null | sed -n 's/^zookeeper-\([0-9][0-9.
     "$(num "$(metric BenchmarkMaxAgeExpiry expire-ms)") ms; $(num "$(metric BenchmarkMaxAgeExpiry cpu-ms)") ms; $(num "$(metric BenchmarkMaxAgeExpiry zk-req)")" "—" "0 requests"
   row "the same, agent process: last deadline → /metrics shows all 10,000 non-compliant (polled every 250 ms; one look takes the second figure)" \
     "$(num "$(metric $ma expire-s)") s; $(num "$(metric $ma poll-s)") s" "—" "—"
+  for n in "${sizes[@]}"; do
+    label=$(echo "$n" | sed -e ':a' -e 's/\B[0-9]\{3\}\>/,&/' -e 'ta')
+    row "$label firing alerts: record them all / a new leader reads and merges them" \
+      "$(pair "BenchmarkFiringSet/alerts=$n" record-s takeover-s s)" "—" "—"
+  done
   echo
   echo "RSS is that of the benchmark process (its own ZooKeeper clients and test data included), but for the one huge znode: that is the agent binary's own; heap added is what the Watcher's sync added to the Go heap."
   echo "Latencies are measured by polling every 0.25 ms (alerts) or 2 ms (failover); failover runs use a 2 s ZooKeeper session timeout."

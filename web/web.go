@@ -212,10 +212,14 @@ func (h *handler) statusInputs() statusInputs {
 func statusDocument(opts Options, in statusInputs) map[string]any {
 	compl := map[string]any{}
 	stats := map[string]any{}
+	unreadable := map[string]string{}
 	for _, st := range opts.Source.Snapshot() {
 		compl[st.Spec.Path] = complianceValue(st.Result)
 		if v, ok := statValue(st); ok {
 			stats[st.Spec.Path] = v
+		}
+		if st.Unreadable() {
+			unreadable[st.Spec.Path] = st.Observation.ReadError
 		}
 	}
 	alerter := map[string]any{"alerting": in.Alerting}
@@ -228,6 +232,10 @@ func statusDocument(opts Options, in statusInputs) map[string]any {
 	}
 	if len(stats) > 0 {
 		monitor["stat"] = stats
+	}
+	// Only when there are any: the legacy view stays as it was.
+	if len(unreadable) > 0 {
+		monitor["unreadable"] = unreadable
 	}
 	doc := map[string]any{
 		"monitor":   monitor,
@@ -379,13 +387,18 @@ func (h *handler) landing(w http.ResponseWriter, r *http.Request) {
 			Path, State, Message string
 			Children             any
 		}
-		var rows []row
+		var rows, unreadable []row
 		for _, st := range h.opts.Source.Snapshot() {
 			var children any = "-"
 			if st.Observation.Known {
 				children = st.Observation.Children
 			}
-			rows = append(rows, row{st.Spec.Path, st.Result.State.String(), st.Result.Message, children})
+			r := row{st.Spec.Path, st.Result.State.String(), st.Result.Message, children}
+			if st.Unreadable() {
+				r.State = "unreadable"
+				unreadable = append(unreadable, row{Path: st.Spec.Path, Message: st.Observation.ReadError})
+			}
+			rows = append(rows, r)
 		}
 		var buf bytes.Buffer
 		err := landingTemplate.Execute(&buf, map[string]any{
@@ -396,6 +409,7 @@ func (h *handler) landing(w http.ResponseWriter, r *http.Request) {
 			"Connected":     connected,
 			"Alerting":      alerting,
 			"Rows":          rows,
+			"Unreadable":    unreadable,
 			"Rendered":      time.Now().UTC().Format(time.RFC3339),
 		})
 		return newBody("text/html; charset=utf-8", buf.Bytes()), err
@@ -447,7 +461,7 @@ body { font-family: -apple-system, system-ui, sans-serif; margin: 0 2em; }
 header { border-bottom: 1px solid #ccc; margin-bottom: 1em; }
 table { border-collapse: collapse; }
 td, th { border: 1px solid #ccc; padding: .3em .6em; text-align: left; }
-.ok { color: #1a7f37; } .error { color: #cf222e; font-weight: bold; } .unknown { color: #6e7781; }
+.ok { color: #1a7f37; } .error, .unreadable { color: #cf222e; font-weight: bold; } .unknown { color: #6e7781; }
 </style></head>
 <body>
 <header><h1>zk_monitor</h1><p>ZooKeeper znode compliance exporter, version {{.Version}}{{with .Revision}} (revision {{.}}){{end}}.</p></header>
@@ -458,7 +472,11 @@ td, th { border: 1px solid #ccc; padding: .3em .6em; text-align: left; }
 </ul>
 {{with .Cluster}}<p>Cluster <b>{{.Name}}</b> · leader: <b>{{or .Leader "none"}}</b> · {{len .Agents}} agent{{if ne (len .Agents) 1}}s{{end}}:{{range .Agents}} {{.}}{{end}} · this agent: {{.Agent}}</p>
 {{end}}<p>ZooKeeper connected: <b>{{.Connected}}</b> · this agent sends alerts: <b>{{.Alerting}}</b> · rendered {{.Rendered}}</p>
-<table>
+{{with .Unreadable}}<p class="unreadable">{{len .}} path{{if ne (len .) 1}}s{{end}} cannot be read (ZnodeUnreadable):</p>
+<ul>
+{{range .}}<li>{{.Path}}: {{.Message}}</li>
+{{end}}</ul>
+{{end}}<table>
 <tr><th>Path</th><th>State</th><th>Children</th><th>Message</th></tr>
 {{range .Rows}}<tr><td>{{.Path}}</td><td class="{{.State}}">{{.State}}</td><td>{{.Children}}</td><td>{{.Message}}</td></tr>
 {{else}}<tr><td colspan="4">No paths are configured.</td></tr>
