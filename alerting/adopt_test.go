@@ -13,20 +13,13 @@ import (
 // describeStarts describes alerts with their kind, path, start (as an
 // offset from t0) and email label: "firing ZnodeNotCompliant /a @1m0s ops@".
 func describeStarts(alerts []*alert) []string {
-	out := make([]string, 0, len(alerts))
-	for _, a := range alerts {
-		s := "resolved "
-		if a.firing() {
-			s = "firing "
-		}
-		s += fmt.Sprintf("%s %s @%v", a.labels[labelAlertName], a.labels[labelPath], a.startsAt.Sub(t0))
+	return describeWith(alerts, func(a *alert) string {
+		s := fmt.Sprintf("%s %s @%v", a.labels[labelAlertName], a.labels[labelPath], a.startsAt.Sub(t0))
 		if email := a.labels[labelEmail]; email != "" {
 			s += " " + email
 		}
-		out = append(out, s)
-	}
-	slices.Sort(out)
-	return out
+		return s
+	})
 }
 
 func TestEngineAdopt(t *testing.T) {

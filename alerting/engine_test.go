@@ -57,14 +57,21 @@ func runSteps(t *testing.T, e *engine, steps []step, describe func([]*alert) []s
 	}
 }
 
+// describe describes alerts as "firing /a" or "resolved /b", sorted.
 func describe(alerts []*alert) []string {
+	return describeWith(alerts, func(a *alert) string { return a.labels[labelPath] })
+}
+
+// describeWith describes each alert as its state and what detail says of
+// it, sorted, so that tests compare what they care about.
+func describeWith(alerts []*alert, detail func(*alert) string) []string {
 	out := make([]string, 0, len(alerts))
 	for _, a := range alerts {
 		s := "resolved "
 		if a.firing() {
 			s = "firing "
 		}
-		out = append(out, s+a.labels[labelPath])
+		out = append(out, s+detail(a))
 	}
 	slices.Sort(out)
 	return out

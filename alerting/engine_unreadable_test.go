@@ -2,7 +2,6 @@ package alerting
 
 import (
 	"maps"
-	"slices"
 	"testing"
 	"time"
 
@@ -12,16 +11,7 @@ import (
 
 // describeKinds is describe with the alert name: "firing ZnodeUnreadable /a".
 func describeKinds(alerts []*alert) []string {
-	out := make([]string, 0, len(alerts))
-	for _, a := range alerts {
-		s := "resolved "
-		if a.firing() {
-			s = "firing "
-		}
-		out = append(out, s+a.labels[labelAlertName]+" "+a.labels[labelPath])
-	}
-	slices.Sort(out)
-	return out
+	return describeWith(alerts, func(a *alert) string { return a.labels[labelAlertName] + " " + a.labels[labelPath] })
 }
 
 // Results as the watcher reports them (compliance.Evaluate of a path with
