@@ -163,7 +163,13 @@ func (p *Prober) Run(ctx context.Context) error {
 		}
 		wait := p.opts.Interval
 		if err := p.measure(); err != nil {
-			level.Warn(p.logger).Log("msg", "measuring the clock skew with ZooKeeper failed", "path", p.opts.Path, "err", err)
+			// The workspace is the cluster's to create, right after the
+			// session comes up; until then a failure is expected.
+			logAt := level.Warn
+			if errors.Is(err, zk.ErrNoNode) {
+				logAt = level.Debug
+			}
+			logAt(p.logger).Log("msg", "measuring the clock skew with ZooKeeper failed", "path", p.opts.Path, "err", err)
 			wait, retry = retry, min(2*retry, p.opts.Interval)
 		} else {
 			retry = p.opts.Retry
