@@ -2,6 +2,17 @@
 // exactly one leader, can the agents reach ZooKeeper and Alertmanager, did
 // the last configuration reload work. The alerts about the watched znodes
 // are sent by zk_monitor to Alertmanager directly, not from here.
+local withCluster(expr, config) =
+  // An agent's own metrics carry no cluster label; zk_monitor_cluster_info
+  // (always 1, same job and instance) adds it, so these alerts can be
+  // routed per cluster like the cluster-wide ones.
+  |||
+    (
+      %s
+    )
+    * on (job, instance) group_left (%s) zk_monitor_cluster_info{%s}
+  ||| % [std.rstripChars(std.strReplace(expr, '\n', '\n  '), ' \n'), config.clusterLabel, config.zkMonitorSelector];
+
 {
   prometheusAlerts+:: {
     groups+: [
@@ -47,7 +58,7 @@
           },
           {
             alert: 'ZkMonitorZooKeeperDisconnected',
-            expr: 'zk_monitor_zookeeper_connected{%(zkMonitorSelector)s} == 0' % $._config,
+            expr: withCluster('zk_monitor_zookeeper_connected{%(zkMonitorSelector)s} == 0' % $._config, $._config),
             'for': $._config.zookeeperDisconnectedFor,
             labels: { severity: 'warning' },
             annotations: {
@@ -57,11 +68,11 @@
           },
           {
             alert: 'ZkMonitorAlertDeliveryFailing',
-            expr: |||
+            expr: withCluster(|||
               sum by (job, instance, alertmanager) (
                 rate(zk_monitor_alertmanager_alerts_failed_total{%(zkMonitorSelector)s}[5m])
               ) > 0
-            ||| % $._config,
+            ||| % $._config, $._config),
             'for': $._config.deliveryFailingFor,
             labels: { severity: 'warning' },
             annotations: {
@@ -71,11 +82,11 @@
           },
           {
             alert: 'ZkMonitorAlertsDropped',
-            expr: |||
+            expr: withCluster(|||
               sum by (job, instance, alertmanager) (
                 increase(zk_monitor_alertmanager_alerts_dropped_total{%(zkMonitorSelector)s}[5m])
               ) > 0
-            ||| % $._config,
+            ||| % $._config, $._config),
             labels: { severity: 'warning' },
             annotations: {
               summary: 'zk_monitor agent {{ $labels.instance }} dropped alerts for {{ $labels.alertmanager }}.',
@@ -84,7 +95,7 @@
           },
           {
             alert: 'ZkMonitorConfigReloadFailed',
-            expr: 'zk_monitor_config_last_reload_successful{%(zkMonitorSelector)s} == 0' % $._config,
+            expr: withCluster('zk_monitor_config_last_reload_successful{%(zkMonitorSelector)s} == 0' % $._config, $._config),
             'for': $._config.configReloadFailedFor,
             labels: { severity: 'warning' },
             annotations: {
