@@ -24,12 +24,20 @@ import (
 // and B must lead within the session timeout plus one second. Then the
 // partition heals, A rejoins as a follower, B hands the lead back to A
 // with a graceful stop, and a new B starts.
+//
+// The bound assumes servers 2 and 3 keep serving. When they elect a new
+// ZooKeeper leader after the cut (seen under heavy load: the epoch rises),
+// no client is served for seconds; such a round keeps every other
+// assertion, its failover is reported but not held to the bound, and
+// another round is run in its place, up to three.
 func TestFaultLeaderServerPartitioned(t *testing.T) {
 	const (
 		tick      = 500 * time.Millisecond
 		syncLimit = 5
 		rounds    = 5
 		cutOff    = 0 // server 1, A's only server
+		// maxRounds allows rounds in which servers 2 and 3 re-elected.
+		maxRounds = rounds + 3
 	)
 	ens := testenv.StartEnsembleWith(t, 3, testenv.EnsembleOptions{TickTime: tick, SyncLimit: syncLimit, PeerProxies: true})
 	addrs := ens.Addrs()
@@ -46,7 +54,10 @@ func TestFaultLeaderServerPartitioned(t *testing.T) {
 	waitOneLeader(t, []*process{a}, faultWait)
 	var b *process
 	var failovers []time.Duration
-	for round := 1; round <= rounds; round++ {
+	for round := 1; len(failovers) < rounds; round++ {
+		if round > maxRounds {
+			t.Fatalf("only %d of %d rounds had servers 2 and 3 serving throughout", len(failovers), maxRounds)
+		}
 		if b != nil {
 			// B leads since the last round: a graceful stop hands the lead
 			// back to A at once.
@@ -69,6 +80,7 @@ func TestFaultLeaderServerPartitioned(t *testing.T) {
 			t.Fatalf("round %d: server %d, which is to be cut off, leads the ensemble", round, cutOff+1)
 		}
 
+		epoch := quorumEpoch(t, ens, cutOff)
 		watch := watchSplitBrain(agents)
 		cut := time.Now()
 		ens.Partition(cutOff)
@@ -83,16 +95,20 @@ func TestFaultLeaderServerPartitioned(t *testing.T) {
 			return err == nil && st.Monitor.Alerter.Alerting
 		}, "round %d: agentB did not take over", round)
 		failover := time.Since(cut)
-		failovers = append(failovers, failover)
 		if fenced == 0 {
 			t.Errorf("round %d: agentA still alerting when agentB took over", round)
 		}
 		t.Logf("round %d: server %d cut off; agentA stopped alerting after %v, agentB alerting after %v",
 			round, cutOff+1, fenced.Round(time.Millisecond), failover.Round(time.Millisecond))
-		// The session timeout is the system's; the second on top is the
-		// test's allowance for noticing, and stretches with the scale knob.
-		if limit := sessionTimeout + testenv.Scaled(time.Second); failover > limit {
-			t.Errorf("round %d: failover took %v, want at most the session timeout plus 1s (%v)", round, failover, limit)
+		if after := quorumEpoch(t, ens, cutOff); after != epoch {
+			t.Logf("round %d: servers 2 and 3 elected a new ZooKeeper leader meanwhile (epoch %d → %d): the failover is not held to the bound, and another round runs", round, epoch, after)
+		} else {
+			failovers = append(failovers, failover)
+			// The session timeout is the system's; the second on top is the
+			// test's allowance for noticing, and stretches with the scale knob.
+			if limit := sessionTimeout + testenv.Scaled(time.Second); failover > limit {
+				t.Errorf("round %d: failover took %v, want at most the session timeout plus 1s (%v)", round, failover, limit)
+			}
 		}
 		// Sample on until the cut-off server has given up on its leader and
 		// dropped agentA: the stale window a read-renewed lease leaned on.
@@ -123,6 +139,28 @@ func TestFaultLeaderServerPartitioned(t *testing.T) {
 	slices.Sort(failovers)
 	t.Logf("failover after the leader's server was cut off: median %v, max %v over %d rounds (session timeout %v, tickTime %v, syncLimit %d)",
 		failovers[len(failovers)/2].Round(time.Millisecond), failovers[len(failovers)-1].Round(time.Millisecond), rounds, sessionTimeout, tick, syncLimit)
+}
+
+// quorumEpoch returns the highest ZooKeeper epoch among the servers other
+// than cutOff, waiting until they all serve.
+func quorumEpoch(t *testing.T, ens *testenv.Ensemble, cutOff int) int64 {
+	t.Helper()
+	var epoch int64
+	testenv.Eventually(t, faultWait, 50*time.Millisecond, func() bool {
+		epoch = 0
+		for i, z := range ens.Servers() {
+			if i == cutOff {
+				continue
+			}
+			e, err := z.Epoch()
+			if err != nil {
+				return false
+			}
+			epoch = max(epoch, e)
+		}
+		return true
+	}, "the servers beside server %d do not all serve", cutOff+1)
+	return epoch
 }
 
 // keepFollower makes sure server i of the ensemble is a serving follower,

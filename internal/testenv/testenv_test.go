@@ -133,6 +133,27 @@ func TestParseMode(t *testing.T) {
 	}
 }
 
+func TestParseEpoch(t *testing.T) {
+	tests := []struct {
+		name, srvr string
+		want       int64
+		wantErr    bool
+	}{
+		{name: "second epoch", srvr: "Latency min/avg/max: 0/0.0/0\nZxid: 0x20000001e\nMode: follower\n", want: 2},
+		{name: "first transaction", srvr: "Zxid: 0x100000000\nMode: leader\n", want: 1},
+		{name: "not serving", srvr: ZKNotServing + "\n", wantErr: true},
+		{name: "bad zxid", srvr: "Zxid: 0xzz\n", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseEpoch(tt.srvr)
+			if (err != nil) != tt.wantErr || got != tt.want {
+				t.Fatalf("parseEpoch = %d, %v; want %d, error %v", got, err, tt.want, tt.wantErr)
+			}
+		})
+	}
+}
+
 func TestFreePortDistinct(t *testing.T) {
 	seen := map[int]bool{}
 	for range 50 {

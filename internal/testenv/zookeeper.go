@@ -324,16 +324,44 @@ func (z *ZooKeeper) Mode() (string, error) {
 	return parseMode(out)
 }
 
+// Epoch returns the epoch this server serves in: the upper 32 bits of the
+// last zxid it reports. Every ZooKeeper leader election that succeeds
+// starts a new epoch, so a rise tells that the ensemble re-elected.
+func (z *ZooKeeper) Epoch() (int64, error) {
+	out, err := FourLetterWord(z.Addr(), "srvr", zkProbeTimeout)
+	if err != nil {
+		return 0, err
+	}
+	return parseEpoch(out)
+}
+
 func parseMode(srvr string) (string, error) {
 	if strings.Contains(srvr, ZKNotServing) {
 		return "", nil
 	}
+	return srvrField(srvr, "Mode")
+}
+
+func parseEpoch(srvr string) (int64, error) {
+	raw, err := srvrField(srvr, "Zxid")
+	if err != nil {
+		return 0, err
+	}
+	zxid, err := strconv.ParseInt(raw, 0, 64)
+	if err != nil {
+		return 0, fmt.Errorf("srvr answer with a bad Zxid %q: %w", raw, err)
+	}
+	return zxid >> 32, nil
+}
+
+// srvrField returns the value of the line "name: value" of a srvr answer.
+func srvrField(srvr, name string) (string, error) {
 	for _, line := range strings.Split(srvr, "\n") {
-		if m, ok := strings.CutPrefix(strings.TrimSpace(line), "Mode:"); ok {
-			return strings.TrimSpace(m), nil
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), name+":"); ok {
+			return strings.TrimSpace(v), nil
 		}
 	}
-	return "", fmt.Errorf("srvr answer without Mode: %q", srvr)
+	return "", fmt.Errorf("srvr answer without %s: %q", name, srvr)
 }
 
 // FourLetterWord sends a four-letter command (ruok, srvr, stat, mntr, ...) to
