@@ -697,6 +697,7 @@ func TestLeaderServerPartitioned(t *testing.T) {
 	testenv.Eventually(t, 20*time.Second, 2*time.Millisecond, func() bool { return agreedLeader(agents, 2) == a }, "both agree that a leads")
 	checkNeverTwoLeaders(t, func() []*agent { return agents })
 
+	epoch := ens.EpochWithout(t, cut)
 	start := time.Now()
 	ens.Partition(cut)
 	testenv.Eventually(t, 20*time.Second, 2*time.Millisecond, func() bool { return len(b.termsCopy()) == 1 }, "b leads")
@@ -710,8 +711,12 @@ func TestLeaderServerPartitioned(t *testing.T) {
 		t.Errorf("a's term ended at %v, after b's began at %v", terms[0].end, next)
 	}
 	// The second on top of the session timeout is the test's allowance,
-	// stretched by the scale knob.
-	if took, limit := next.Sub(start), sessionTimeout+testenv.Scaled(time.Second); took > limit {
+	// stretched by the scale knob. The bound assumes the other two servers
+	// kept serving: if they re-elected a ZooKeeper leader after the cut
+	// (heavy load), nobody was served meanwhile.
+	if after := ens.EpochWithout(t, cut); after != epoch {
+		t.Logf("the other servers elected a new ZooKeeper leader meanwhile (epoch %d → %d): the takeover time is not held to the bound", epoch, after)
+	} else if took, limit := next.Sub(start), sessionTimeout+testenv.Scaled(time.Second); took > limit {
 		t.Errorf("b led %v after the partition, want at most the session timeout plus 1s (%v)", took, limit)
 	}
 	ens.Heal(cut)

@@ -80,7 +80,7 @@ func TestFaultLeaderServerPartitioned(t *testing.T) {
 			t.Fatalf("round %d: server %d, which is to be cut off, leads the ensemble", round, cutOff+1)
 		}
 
-		epoch := quorumEpoch(t, ens, cutOff)
+		epoch := ens.EpochWithout(t, cutOff)
 		watch := watchSplitBrain(agents)
 		cut := time.Now()
 		ens.Partition(cutOff)
@@ -100,7 +100,7 @@ func TestFaultLeaderServerPartitioned(t *testing.T) {
 		}
 		t.Logf("round %d: server %d cut off; agentA stopped alerting after %v, agentB alerting after %v",
 			round, cutOff+1, fenced.Round(time.Millisecond), failover.Round(time.Millisecond))
-		if after := quorumEpoch(t, ens, cutOff); after != epoch {
+		if after := ens.EpochWithout(t, cutOff); after != epoch {
 			t.Logf("round %d: servers 2 and 3 elected a new ZooKeeper leader meanwhile (epoch %d → %d): the failover is not held to the bound, and another round runs", round, epoch, after)
 		} else {
 			failovers = append(failovers, failover)
@@ -139,28 +139,6 @@ func TestFaultLeaderServerPartitioned(t *testing.T) {
 	slices.Sort(failovers)
 	t.Logf("failover after the leader's server was cut off: median %v, max %v over %d rounds (session timeout %v, tickTime %v, syncLimit %d)",
 		failovers[len(failovers)/2].Round(time.Millisecond), failovers[len(failovers)-1].Round(time.Millisecond), rounds, sessionTimeout, tick, syncLimit)
-}
-
-// quorumEpoch returns the highest ZooKeeper epoch among the servers other
-// than cutOff, waiting until they all serve.
-func quorumEpoch(t *testing.T, ens *testenv.Ensemble, cutOff int) int64 {
-	t.Helper()
-	var epoch int64
-	testenv.Eventually(t, faultWait, 50*time.Millisecond, func() bool {
-		epoch = 0
-		for i, z := range ens.Servers() {
-			if i == cutOff {
-				continue
-			}
-			e, err := z.Epoch()
-			if err != nil {
-				return false
-			}
-			epoch = max(epoch, e)
-		}
-		return true
-	}, "the servers beside server %d do not all serve", cutOff+1)
-	return epoch
 }
 
 // keepFollower makes sure server i of the ensemble is a serving follower,

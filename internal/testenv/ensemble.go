@@ -192,6 +192,30 @@ func (e *Ensemble) Leader() int {
 	return -1
 }
 
+// EpochWithout returns the highest ZooKeeper epoch among the members other
+// than member without (the one a test cuts off), waiting until they all
+// serve. A rise between two calls means those members elected a new
+// leader meanwhile, and served no client while they did.
+func (e *Ensemble) EpochWithout(tb testing.TB, without int) int64 {
+	tb.Helper()
+	var epoch int64
+	Eventually(tb, 30*time.Second, 50*time.Millisecond, func() bool {
+		epoch = 0
+		for i, z := range e.servers {
+			if i == without {
+				continue
+			}
+			ep, err := z.Epoch()
+			if err != nil {
+				return false
+			}
+			epoch = max(epoch, ep)
+		}
+		return true
+	}, "the members beside member %d do not all serve; modes %q", without+1, e.Modes())
+	return epoch
+}
+
 // Modes returns each member's srvr Mode ("" when not serving, "down" when it
 // does not answer).
 func (e *Ensemble) Modes() []string {
